@@ -1,0 +1,187 @@
+"""Build orchestration: recipe → documents → paragraphs → pairs → splits → dist/<name>/<version>/.
+
+One direction, no back and forth. Every input paragraph ends up either as the clean side of rows or counted
+under a drop reason. The version folder appears only complete: it is built in a temporary folder and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from tqdm import tqdm
+
+import corpus
+from corpus.dataset.card import render_card
+from corpus.dataset.features import SPLITS
+from corpus.dataset.writer import write_split
+from corpus.pairs import document_rows
+from corpus.recipe import Recipe
+from corpus.sources import Skip, read_source
+from corpus.spin.detect import detect
+from corpus.spin.lexicon import default_lexicon
+from corpus.spin.stats import noise_statistics
+from corpus.split import assign_split
+from corpus.text.normalize import normalize
+from corpus.text.segment import BODY, segment
+
+MANIFEST = "build.json"
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def existing_fingerprint(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]:
+    """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph."""
+    lexicon = default_lexicon()
+    dropped: Counter = Counter()
+    per_source: dict[str, Counter] = defaultdict(Counter)
+    skipped, held_spun, rows = [], [], []
+    seen_clean: set[str] = set()
+    for source in recipe.sources:
+        counts = per_source[source.name]
+        docs = tqdm(read_source(source), desc=f"reading {source.name}", unit=" docs", disable=quiet,
+                    file=sys.stderr, leave=False)
+        for doc in docs:
+            if isinstance(doc, Skip):
+                skipped.append({"source": doc.source, "where": doc.where, "reason": doc.reason})
+                continue
+            counts["documents"] += 1
+            kept: list[tuple[int, str]] = []
+            for index, (kind, text) in enumerate(segment(normalize(doc.text, recipe.tone_marks),
+                                                         recipe.repair_glued)):
+                counts["paragraphs"] += 1
+                reason = None
+                if kind != BODY:
+                    reason = kind
+                elif len(text) < recipe.min_chars:
+                    reason = "too_short"
+                elif len(text) > recipe.max_chars:
+                    reason = "too_long"
+                elif source.role == "raw" and (d := detect(text)).label == "spun":
+                    reason = "spun"
+                    held_spun.append({"id": f"{source.name}/{doc.doc_id}/{index}", "score": d.score,
+                                      "evidence": d.evidence})
+                elif text in seen_clean:
+                    reason = "duplicate"
+                if reason:
+                    dropped[reason] += 1
+                    continue
+                seen_clean.add(text)
+                kept.append((index, text))
+            counts["paired"] += len(kept)
+            rows += document_rows(source.name, doc.doc_id, kept, recipe.seed, recipe.noise, lexicon)
+    paragraphs = {
+        "input": sum(c["paragraphs"] for c in per_source.values()),
+        "paired": sum(c["paired"] for c in per_source.values()),
+        "dropped": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+    accounting = {"paragraphs": paragraphs, "per_source": {k: dict(v) for k, v in per_source.items()},
+                  "skipped": skipped, "held_spun": held_spun}
+    return rows, accounting
+
+
+def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
+    """A few short spun rows with several edit kinds, chosen by id so every build shows the same ones."""
+    candidates = [r for r in rows if r["edits"] and 80 <= len(r["clean"]) <= 320 and "\n" not in r["clean"]]
+    candidates.sort(key=lambda r: (-len({e["kind"] for e in r["edits"]}), r["id"]))
+    picked: dict[tuple, dict] = {}
+    for r in candidates:
+        picked.setdefault((r["source"], r["doc_id"], r["paragraph"]), r)
+    return list(picked.values())[:n]
+
+
+def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False) -> tuple[Path, bool]:
+    """Build the recipe's version under out_root; return (folder, whether anything was built)."""
+    started = time.time()
+    fingerprint = recipe.fingerprint()
+    target = out_root / recipe.name / recipe.version
+    if target.exists():
+        old = existing_fingerprint(target)
+        if old == fingerprint and not force:
+            return target, False
+        if not force:
+            raise BuildError(
+                f"{target} already holds version {recipe.version} built with fingerprint {old}, but the recipe "
+                f"now gives {fingerprint}. A version is immutable: bump dataset.version in {recipe.path}, "
+                f"or pass --force to replace it."
+            )
+
+    rows, accounting = collect_rows(recipe, quiet)
+    by_split: dict[str, list[dict]] = {name: [] for name in SPLITS}
+    docs_by_split: dict[str, set] = {name: set() for name in SPLITS}
+    for row in rows:
+        split = assign_split(f"{row['source']}/{row['doc_id']}", recipe.seed, recipe.splits)
+        by_split[split].append(row)
+        docs_by_split[split].add((row["source"], row["doc_id"]))
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
+    try:
+        shards = {name: write_split(split_rows, name, tmp / "data", recipe.rows_per_shard)
+                  for name, split_rows in tqdm(by_split.items(), desc="writing", disable=quiet, file=sys.stderr,
+                                               leave=False)}
+        stats = noise_statistics(rows)
+        stats["untouched_rows"] = stats["rows"] - stats["spun_rows"]
+        resolved = recipe.resolved()
+        context = {
+            **resolved,
+            "recipe_file": recipe.path.name,
+            "fingerprint": fingerprint,
+            "toolkit_version": corpus.__version__,
+            "stats": stats,
+            "paragraphs": accounting["paragraphs"],
+            "skipped": accounting["skipped"],
+            "splits": [{"name": n, "rows": len(by_split[n]), "documents": len(docs_by_split[n])} for n in SPLITS],
+            "examples": pick_examples(rows),
+        }
+        (tmp / "README.md").write_text(render_card(recipe, shards, context), encoding="utf-8")
+        manifest = {
+            "name": recipe.name,
+            "version": recipe.version,
+            "fingerprint": fingerprint,
+            "toolkit_version": corpus.__version__,
+            "recipe": resolved,
+            "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
+                       for s in recipe.sources for i in s.inputs],
+            "counts": {
+                "documents": sum(c.get("documents", 0) for c in accounting["per_source"].values()),
+                "per_source": accounting["per_source"],
+                "paragraphs": accounting["paragraphs"],
+                "rows": len(rows),
+                "noise": stats,
+            },
+            "splits": {n: {"rows": len(by_split[n]), "documents": len(docs_by_split[n]), "shards": shards[n]}
+                       for n in SPLITS},
+            "skipped_inputs": accounting["skipped"],
+            "held_spun_paragraphs": accounting["held_spun"],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "wall_seconds": round(time.time() - started, 2),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            old = target.with_name(f".{recipe.version}.old-{os.getpid()}")
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return target, True

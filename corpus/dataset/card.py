@@ -1,0 +1,66 @@
+"""The dataset card: YAML metadata from the one Features object, body from the recipe's Jinja2 template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import DatasetInfo, SplitDict, SplitInfo
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCardData
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from corpus.dataset.features import FEATURES
+
+# Keys the Hub understands; nothing validates card metadata offline, so we keep our own allow-list.
+CARD_KEYS = {
+    "language", "license", "license_name", "license_link", "multilinguality", "annotations_creators",
+    "language_creators", "source_datasets", "task_categories", "task_ids", "size_categories", "pretty_name",
+    "tags", "dataset_info", "configs",
+}
+
+
+def size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if n < limit:
+            return label
+    return "n>10M"
+
+
+def card_metadata(recipe, shards: dict[str, list[dict]]) -> DatasetCardData:
+    rows = sum(s["rows"] for split in shards.values() for s in split)
+    data = DatasetCardData(
+        language=["vi"], license=recipe.license, multilinguality="monolingual",
+        annotations_creators=["machine-generated"], language_creators=["found"], source_datasets=["original"],
+        task_categories=["text-generation"], task_ids=["text2text-generation"],
+        size_categories=[size_category(rows)], pretty_name=recipe.pretty_name,
+        tags=["vietnamese", "text-normalization", "spinning", "paraphrase", "synthetic"],
+    )
+    if recipe.license == "other":
+        data["license_name"], data["license_link"] = recipe.license_name, recipe.license_link
+    splits = SplitDict(dataset_name=recipe.name)
+    for name, split_shards in shards.items():
+        splits.add(SplitInfo(name=name, num_examples=sum(s["rows"] for s in split_shards),
+                             num_bytes=sum(s["nbytes"] for s in split_shards), dataset_name=recipe.name))
+    info = DatasetInfo(features=FEATURES, splits=splits,
+                       download_size=sum(s["bytes"] for split in shards.values() for s in split),
+                       dataset_size=sum(s["nbytes"] for split in shards.values() for s in split))
+    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
+    MetadataConfigs({"default": {
+        "data_files": [{"split": name, "path": f"data/{name}-*.parquet"} for name in shards],
+        "version": recipe.version,
+    }}).to_dataset_card_data(data)
+    return data
+
+
+def render_card(recipe, shards: dict[str, list[dict]], context: dict) -> str:
+    metadata = card_metadata(recipe, shards)
+    unknown = set(metadata.to_dict()) - CARD_KEYS
+    if unknown:
+        raise ValueError(f"card metadata has keys the Hub does not know: {sorted(unknown)}")
+    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    template = env.from_string(Path(recipe.card_template).read_text(encoding="utf-8"))
+    body = template.render(**context)
+    return f"---\n{metadata.to_yaml()}\n---\n\n{body}"

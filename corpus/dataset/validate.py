@@ -1,0 +1,98 @@
+"""`corpus validate`: prove a built folder is what it claims, by loading it the way users will.
+
+Loads with `datasets` in a fresh cache (so nothing stale answers), then checks the Features, split sizes
+against the card and the manifest, every row's edits, document leakage between splits, and that the
+manifest accounts for every input paragraph.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.dataset.features import FEATURES, ORIGINS
+from corpus.spin.edits import check
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    figures: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate(folder: Path) -> Report:
+    import datasets
+    from huggingface_hub import DatasetCard
+
+    report = Report()
+    problems, figures = report.problems, report.figures
+    try:
+        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+        card = DatasetCard.load(folder / "README.md").data.to_dict()
+    except (OSError, ValueError) as e:
+        problems.append(f"{folder}: cannot read build.json and README.md ({e})")
+        return report
+
+    with tempfile.TemporaryDirectory(prefix="corpus-validate-") as cache:
+        datasets.disable_progress_bars()
+        try:
+            ds = datasets.load_dataset(str(folder), cache_dir=cache)
+        except Exception as e:  # any failure to load is the finding itself
+            problems.append(f"load_dataset({str(folder)!r}) failed: {type(e).__name__}: {e}")
+            return report
+        splits = {name: ds[name].to_list() for name in ds}
+        features = {name: ds[name].features for name in ds}
+
+    for name, feats in features.items():
+        if feats != FEATURES:
+            problems.append(f"split {name}: Features differ from the toolkit's schema: {feats}")
+    yaml_sizes = {s["name"]: s["num_examples"] for s in card.get("dataset_info", {}).get("splits", [])}
+    for name, rows in splits.items():
+        figures[f"rows.{name}"] = len(rows)
+        if yaml_sizes.get(name) != len(rows):
+            problems.append(f"split {name}: {len(rows)} rows loaded, card YAML says {yaml_sizes.get(name)}")
+        if manifest["splits"].get(name, {}).get("rows") != len(rows):
+            problems.append(f"split {name}: {len(rows)} rows loaded, build.json says {manifest['splits'].get(name)}")
+
+    bad_edits, ids, covered = [], set(), set()
+    docs: dict[tuple[str, str], str] = {}
+    for name, rows in splits.items():
+        for r in rows:
+            why = check(r["clean"], r["noisy"], r["edits"])
+            if why:
+                bad_edits.append(f"{r['id']}: {why}")
+            if r["id"] in ids:
+                problems.append(f"row id {r['id']} appears twice")
+            ids.add(r["id"])
+            if not 0 <= r["origin"] < len(ORIGINS):
+                problems.append(f"row {r['id']}: origin {r['origin']} is not a known label")
+            key = (r["source"], r["doc_id"])
+            if docs.setdefault(key, name) != name:
+                problems.append(f"document {key[0]}/{key[1]} is in both {docs[key]} and {name}")
+            for k in range(r["clean"].count("\n") + 1):
+                covered.add((r["source"], r["doc_id"], r["paragraph"] + k))
+    figures["rows checked for exact edits"] = len(ids)
+    figures["edits checked"] = sum(len(r["edits"]) for rows in splits.values() for r in rows)
+    problems += bad_edits[:20]
+    if len(bad_edits) > 20:
+        problems.append(f"... and {len(bad_edits) - 20} more rows whose edits are not exact")
+
+    paragraphs = manifest["counts"]["paragraphs"]
+    dropped = sum(paragraphs["dropped"].values())
+    figures["paragraphs read"] = paragraphs["input"]
+    figures["paragraphs paired"] = len(covered)
+    figures["paragraphs dropped"] = dropped
+    if paragraphs["input"] != paragraphs["paired"] + dropped:
+        problems.append(f"manifest: {paragraphs['input']} paragraphs read but {paragraphs['paired']} paired "
+                        f"+ {dropped} dropped")
+    if len(covered) != paragraphs["paired"]:
+        problems.append(f"manifest says {paragraphs['paired']} paragraphs were paired; the rows cover {len(covered)}")
+    if manifest["counts"]["rows"] != len(ids):
+        problems.append(f"manifest says {manifest['counts']['rows']} rows; {len(ids)} loaded")
+    return report

