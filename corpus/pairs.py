@@ -1,7 +1,8 @@
 """Synthetic pairs from the clean paragraphs of one document.
 
 Whether a paragraph is spun at all is decided once per paragraph (as the real spinner does); a spun
-paragraph gets `variants` independent noisy versions, an untouched one a single row with noisy == clean.
+paragraph gets up to `variants` distinct noisy versions, an untouched one (or a spun one in which the noise
+found nothing to change) a single row with noisy == clean and variant 0.
 Each random choice is seeded by (recipe seed, row key), never by the order rows are produced in.
 """
 
@@ -24,13 +25,17 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
     spun = {i: rng_for(seed, source, doc_id, i, "spun").random() < settings.paragraph_rate for i, _ in paragraphs}
     rows = []
     for index, text in paragraphs:
-        for variant in range(settings.variants if spun[index] else 1):
-            clean, noisy, edits = text, text, []
-            if spun[index]:
-                rng = rng_for(seed, source, doc_id, index, variant)
-                if spun.get(index + 1) and rng.random() < settings.glue_rate:
-                    clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
-                noisy, edits = spin(clean, rng, settings, lexicon)
+        drawn: list[tuple[int, str, str, list]] = []
+        for variant in range(settings.variants if spun[index] else 0):
+            rng = rng_for(seed, source, doc_id, index, variant)
+            clean = text
+            if spun.get(index + 1) and rng.random() < settings.glue_rate:
+                clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
+            noisy, edits = spin(clean, rng, settings, lexicon)
+            # a variant that changed nothing, or repeats an earlier one, adds no information
+            if noisy != clean and all((clean, noisy) != (c, n) for _, c, n, _ in drawn):
+                drawn.append((variant, clean, noisy, [e.as_row() for e in edits]))
+        for variant, clean, noisy, edits in drawn or [(0, text, text, [])]:
             rows.append({
                 "id": f"{source}/{doc_id}/{index}/{variant}",
                 "clean": clean,
@@ -40,6 +45,6 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
                 "doc_id": doc_id,
                 "paragraph": index,
                 "variant": variant,
-                "edits": [e.as_row() for e in edits],
+                "edits": edits,
             })
     return rows

@@ -14,14 +14,13 @@ from functools import lru_cache
 from importlib import resources
 
 from corpus.spin.lexicon import abbreviations
-from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind
+from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind, unglue
 
 THRESHOLD = 0.5
 _ARTIFACTS = {
-    "space_before_punct": re.compile(r"(?<=[^\W_]) [.;:!?](?=\s|$|[^\W\d_])"),
+    "space_before_punct": re.compile(r"(?<=[^\W_]) [.;:!?](?=\s|$)"),
     "spaced_quotes": re.compile(r"“ | ”"),
     "spaced_docnum": re.compile(r"\d+ [–-] [A-ZĐ]+ / [A-ZĐ]"),
-    "glued_paragraphs": re.compile(r" [.!?][^\W\d_]"),
 }
 _WEIGHTS = {"artifact": 0.8, "phrase": 1.0}
 
@@ -55,6 +54,7 @@ def detect(paragraph: str) -> Detection:
     if paragraph_kind(paragraph) != BODY:
         return Detection(BOILERPLATE, 0.0, {})
     evidence = {name: len(p.findall(paragraph)) for name, p in _ARTIFACTS.items()}
+    evidence["glued_paragraphs"] = len(unglue(paragraph)) - 1
     evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + len(_title_case_expansions().findall(paragraph))
     evidence = {k: v for k, v in evidence.items() if v}
     raw = sum(v * (_WEIGHTS["phrase"] if k == "spun_phrase" else _WEIGHTS["artifact"]) for k, v in evidence.items())

@@ -34,13 +34,13 @@ def split_paragraphs(text: str) -> list[str]:
     """Blank-line separated blocks when their lines are hard-wrapped, else one paragraph per line.
 
     A line is wrapped when another line follows it in the same block and it stops mid-sentence; a file of
-    one-paragraph lines (headings included) has few such lines, a hard-wrapped file has mostly those.
+    one-paragraph lines has few such lines (headings do not count), a hard-wrapped file has mostly those.
     """
     blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
     blocks = [b for b in blocks if b]
-    inner = [ln for b in blocks for ln in b[:-1]]
+    inner = [ln for b in blocks for ln in b[:-1] if paragraph_kind(ln) == BODY]
     wrapped = sum(1 for ln in inner if ln[-1] not in ".!?:;…”\"»)")
-    if inner and wrapped * 2 > len(inner):
+    if len(blocks) > 1 and wrapped * 2 > len(inner):
         return [" ".join(b) for b in blocks]
     return [ln for b in blocks for ln in b]
 

