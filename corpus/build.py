@@ -54,7 +54,7 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
     seen_clean: set[str] = set()
     for source in recipe.sources:
         counts = per_source[source.name]
-        docs = tqdm(read_source(source), desc=f"reading {source.name}", unit=" docs", disable=quiet,
+        docs = tqdm(read_source(source), desc=f"reading {source.name}", unit=" docs", disable=True if quiet else None,
                     file=sys.stderr, leave=False)
         for doc in docs:
             if isinstance(doc, Skip):
@@ -133,7 +133,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
     tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
     try:
         shards = {name: write_split(split_rows, name, tmp / "data", recipe.rows_per_shard)
-                  for name, split_rows in tqdm(by_split.items(), desc="writing", disable=quiet, file=sys.stderr,
+                  for name, split_rows in tqdm(by_split.items(), desc="writing", disable=True if quiet else None, file=sys.stderr,
                                                leave=False)}
         stats = noise_statistics(rows)
         stats["untouched_rows"] = stats["rows"] - stats["spun_rows"]

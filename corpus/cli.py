@@ -37,8 +37,7 @@ def build(
     try:
         loaded = load_recipe(recipe)
     except RecipeError as e:
-        _fail(f"bad recipe {e.path} ({len(e.problems)} problem{'s' * (len(e.problems) > 1)}):\n"
-              + "\n".join(f"  - {p}" for p in e.problems), 2)
+        _fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
     try:
         folder, built = run_build(loaded, out, force=force, quiet=quiet)
     except BuildError as e:

@@ -40,6 +40,7 @@ def law_paragraphs() -> list[str]:
 
 @pytest.fixture(scope="session")
 def wiki_articles() -> list[dict]:
+    """The first 40 articles of the Wikipedia politics corpus in ../shared (read there, never copied)."""
     if not VIWIKI.exists():
         pytest.skip(f"{VIWIKI} not present")
     with VIWIKI.open(encoding="utf-8") as f:
@@ -72,8 +73,7 @@ test = 0.2
 '''
 
 
-@pytest.fixture()
-def small_recipe(tmp_path, wiki_articles):
+def write_small_recipe(tmp_path: Path, wiki_articles: list[dict]) -> Path:
     """The seed page (raw) + 40 Wikipedia articles written as JSONL (clean)."""
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / SEED.name).write_bytes(SEED.read_bytes())
@@ -99,3 +99,8 @@ license = "CC BY-SA 3.0"
     path = tmp_path / "recipe.toml"
     path.write_text(recipe_text(sources), encoding="utf-8")
     return path
+
+
+@pytest.fixture()
+def small_recipe(tmp_path, wiki_articles):
+    return write_small_recipe(tmp_path, wiki_articles)

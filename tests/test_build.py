@@ -1,0 +1,133 @@
+"""End to end on a small recipe: build, load with datasets, validate, rebuild, refuse, and break on purpose."""
+
+import json
+import os
+import subprocess
+import sys
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.build import build
+from corpus.dataset.features import FEATURES
+from corpus.dataset.validate import validate
+from corpus.recipe import load_recipe
+from tests.conftest import SPUN_STARTS, UNTOUCHED_STARTS, write_small_recipe
+
+CLI = [sys.executable, "-m", "corpus.cli"]
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([*CLI, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(os.getcwd())})
+
+
+@pytest.fixture()
+def built(small_recipe, tmp_path):
+    """A build this test may modify."""
+    folder, did = build(load_recipe(small_recipe), tmp_path / "dist", quiet=True)
+    assert did
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shared_build(tmp_path_factory, wiki_articles):
+    """One build for the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("shared")
+    recipe = write_small_recipe(tmp, wiki_articles)
+    folder, _ = build(load_recipe(recipe), tmp / "dist", quiet=True)
+    return recipe, folder
+
+
+def all_rows(folder):
+    ds = datasets.load_dataset(str(folder), cache_dir=str(folder.parent / "cache"))
+    return ds, [r for split in ds.values() for r in split]
+
+
+def test_build_loads_with_declared_features_and_validates(shared_build):
+    _, built = shared_build
+    ds, rows = all_rows(built)
+    assert set(ds) == {"train", "validation", "test"}
+    for split in ds.values():
+        assert split.features == FEATURES
+        assert split.features["origin"].names == ["synthetic", "real", "mined"]
+        assert split.features["edits"].feature["kind"].dtype == "string"  # a list of structs
+    assert len(rows) > 1000
+    report = validate(built)
+    assert report.ok, report.problems
+    manifest = json.loads((built / "build.json").read_text(encoding="utf-8"))
+    card = (built / "README.md").read_text(encoding="utf-8")
+    assert manifest["fingerprint"] in card and "num_examples: " in card
+    assert manifest["counts"]["paragraphs"]["dropped"]["spun"] == 7
+    assert manifest["counts"]["paragraphs"]["dropped"]["boilerplate"] >= 1
+
+
+def test_seed_spun_paragraphs_never_clean_and_untouched_ones_kept(shared_build):
+    _, built = shared_build
+    _, rows = all_rows(built)
+    seed_clean = [r["clean"] for r in rows if r["source"] == "seed"]
+    for start in SPUN_STARTS:
+        assert not [c for c in seed_clean if start in c], start
+    for start in UNTOUCHED_STARTS:
+        assert [c for c in seed_clean if c.startswith(start)], start
+
+
+def test_no_document_in_two_splits(shared_build):
+    _, built = shared_build
+    ds, _ = all_rows(built)
+    docs = {name: {(r["source"], r["doc_id"]) for r in split} for name, split in ds.items()}
+    assert not docs["train"] & docs["test"] and not docs["train"] & docs["validation"]
+    assert not docs["validation"] & docs["test"]
+
+
+def test_forced_rebuild_is_byte_identical(small_recipe, built):
+    before = {p.name: p.read_bytes() for p in (built / "data").iterdir()}
+    card = (built / "README.md").read_bytes()
+    folder, did = build(load_recipe(small_recipe), built.parent.parent, force=True, quiet=True)
+    assert did and folder == built
+    assert {p.name: p.read_bytes() for p in (built / "data").iterdir()} == before
+    assert (built / "README.md").read_bytes() == card
+
+
+def test_same_fingerprint_is_up_to_date_and_a_changed_recipe_is_refused(small_recipe, built):
+    stamp = (built / "build.json").stat().st_mtime_ns
+    _, did = build(load_recipe(small_recipe), built.parent.parent, quiet=True)
+    assert not did and (built / "build.json").stat().st_mtime_ns == stamp
+    small_recipe.write_text(small_recipe.read_text(encoding="utf-8").replace("variants = 2", "variants = 3"),
+                            encoding="utf-8")
+    result = run_cli("build", small_recipe, "--out", built.parent.parent, "--quiet", cwd=small_recipe.parent)
+    assert result.returncode == 3
+    assert "already holds version 0.1.0" in result.stderr and "--force" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (built / "build.json").stat().st_mtime_ns == stamp  # nothing touched
+    forced = run_cli("build", small_recipe, "--out", built.parent.parent, "--force", "--quiet",
+                     cwd=small_recipe.parent)
+    assert forced.returncode == 0, forced.stderr
+    assert not [p for p in built.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_cli_reports_a_bad_recipe_with_exit_2(tmp_path, small_recipe):
+    small_recipe.write_text(small_recipe.read_text(encoding="utf-8").replace('version = "0.1.0"', 'version = "v1"'),
+                            encoding="utf-8")
+    result = run_cli("build", small_recipe, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{small_recipe}: dataset.version: 'v1' is not a semantic version" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_catches_a_tampered_build(built):
+    ok = run_cli("validate", built, cwd=built)
+    assert ok.returncode == 0 and "valid:" in ok.stdout
+    shard = next((built / "data").glob("train-*.parquet"))
+    table = pq.read_table(shard)
+    noisy = table.column("noisy").to_pylist()
+    i = next(i for i, r in enumerate(table.column("edits").to_pylist()) if r)
+    noisy[i] = noisy[i] + " thêm"
+    table = table.set_column(table.schema.get_field_index("noisy"), "noisy",
+                             __import__("pyarrow").array(noisy, type=table.schema.field("noisy").type))
+    pq.write_table(table, shard)
+    bad = run_cli("validate", built, cwd=built)
+    assert bad.returncode == 1
+    assert "text after the last edit differs" in bad.stderr
