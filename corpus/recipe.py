@@ -90,10 +90,16 @@ class Recipe:
         return out
 
     def fingerprint(self) -> str:
-        """Changes whenever anything that shapes the output changes: recipe, inputs, toolkit, its data, template."""
+        """Changes whenever anything that shapes the output changes: recipe, inputs, toolkit code and data, template.
+
+        The toolkit's own source is hashed too, so new code never hides behind an unchanged version number.
+        """
         h = hashlib.sha256()
         h.update(json.dumps(self.resolved(), sort_keys=True, ensure_ascii=False).encode())
         h.update(corpus.__version__.encode())
+        package = Path(corpus.__file__).parent
+        for f in sorted(package.rglob("*.py")):
+            h.update(f.relative_to(package).as_posix().encode() + hashlib.sha256(f.read_bytes()).digest())
         for f in data_files():
             h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
         h.update(self.card_template.read_bytes())
