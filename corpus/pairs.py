@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from corpus.spin.noise import NoiseSettings, spin
+from corpus.spin.noise import NoiseSettings, seo_title, spin
 from corpus.split import stable_hash
 
 
@@ -23,6 +23,9 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
     """Rows for the kept paragraphs (index, text) of one document, in paragraph order."""
     by_index = dict(paragraphs)
     spun = {i: rng_for(seed, source, doc_id, i, "spun").random() < settings.paragraph_rate for i, _ in paragraphs}
+    spun_indices = [i for i, _ in paragraphs if spun[i]]
+    titled = spun_indices[0] if spun_indices and rng_for(seed, source, doc_id, "seo").random() < \
+        settings.seo_title_rate else None  # an SEO title line sits above the page's first spun paragraph
     rows = []
     for index, text in paragraphs:
         drawn: list[tuple[int, str, str, list]] = []
@@ -31,10 +34,11 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
             clean = text
             if spun.get(index + 1) and rng.random() < settings.glue_rate:
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
-            noisy, edits = spin(clean, rng, settings, lexicon)
+            title = seo_title(rng) if index == titled else None
+            noisy, edits = spin(clean, rng, settings, lexicon, title)
             # a variant that changed nothing, or repeats an earlier one, adds no information
             if noisy != clean and all((clean, noisy) != (c, n) for _, c, n, _ in drawn):
-                drawn.append((variant, clean, noisy, [e.as_row() for e in edits]))
+                drawn.append((variant, clean, noisy, edits))
         for variant, clean, noisy, edits in drawn or [(0, text, text, [])]:
             rows.append({
                 "id": f"{source}/{doc_id}/{index}/{variant}",

@@ -16,7 +16,7 @@ def untouched(seed_paragraphs):
 def test_edits_are_exact_on_the_seed_and_the_civil_code(seed_paragraphs, law_paragraphs):
     for i, clean in enumerate(untouched(seed_paragraphs) + law_paragraphs[:400]):
         noisy, edits = spin(clean, random.Random(i), EVERYTHING)
-        rows = [e.as_row() for e in edits]
+        rows = edits
         assert apply(clean, rows) == noisy
         assert check(clean, noisy, rows) is None
 
@@ -24,7 +24,7 @@ def test_edits_are_exact_on_the_seed_and_the_civil_code(seed_paragraphs, law_par
 def test_spinning_the_seed_reproduces_what_the_real_spinner_did(seed_paragraphs):
     clean = next(p for p in untouched(seed_paragraphs) if p.startswith("Đối với Chính phủ:"))
     noisy, edits = spin(clean, random.Random(1), EVERYTHING)
-    kinds = {e.kind for e in edits}
+    kinds = {e["kind"] for e in edits}
     assert {"lexical", "punct_space"} <= kinds
     assert "Đối với Chính phủ :" in noisy  # the re-join artifact before a colon
     assert "hiệu suất cao" in noisy and "hiệu quả" not in noisy  # 1 of 1 "hiệu quả" at rate 1
@@ -48,7 +48,7 @@ def test_protected_spans_are_never_edited():
     clean = "Xem chi tiết tại https://thuvienphapluat.vn/cac-to-chuc hoặc gửi thư tới to.chuc@gov.vn các ngày."
     noisy, edits = spin(clean, random.Random(3), EVERYTHING)
     assert "https://thuvienphapluat.vn/cac-to-chuc" in noisy and "to.chuc@gov.vn" in noisy
-    assert all(not (20 <= e.clean_start < 59) for e in edits)
+    assert all(not (20 <= e["clean_start"] < 59) for e in edits)
 
 
 def test_document_numbers_are_respaced_and_dates_kept():
@@ -90,7 +90,7 @@ def test_rule_points_at_a_lexicon_line(seed_paragraphs):
     for clean in untouched(seed_paragraphs):
         noisy, edits = spin(clean, random.Random(5), EVERYTHING)
         for e in edits:
-            if e.kind == "lexical":
-                group = rules[e.rule]
-                assert clean[e.clean_start:e.clean_end].lower() in {s.lower() for s in group.sources}
-                assert e.replacement.lower() in {t.lower() for t in group.targets}
+            if e["kind"] == "lexical":
+                group = rules[e["rule"]]
+                assert clean[e["clean_start"]:e["clean_end"]].lower() in {s.lower() for s in group.sources}
+                assert e["replacement"].lower() in {t.lower() for t in group.targets}

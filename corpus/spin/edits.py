@@ -1,30 +1,17 @@
 """Exact character edits between a clean text and its noisy version.
 
-An edit replaces clean[clean_start:clean_end] by `replacement`, which sits at noisy[noisy_start:noisy_end].
-Offsets are code points in NFC text, so Python slicing, Arrow strings and `datasets` all agree on them.
+An edit is a dict {clean_start, clean_end, noisy_start, noisy_end, kind, rule, replacement}: it replaces
+clean[clean_start:clean_end] by `replacement`, which sits at noisy[noisy_start:noisy_end]. Offsets are code
+points in NFC text, so Python slicing, Arrow strings and `datasets` all agree on them. Plain dicts, because
+that is what the Parquet writer and `datasets` hand around (and they are the cheapest thing to build).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Edit:
-    clean_start: int
-    clean_end: int
-    noisy_start: int
-    noisy_end: int
-    kind: str
-    rule: str
-    replacement: str
-
-    def as_row(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A planned replacement on the clean text, before noisy offsets are known."""
 
     start: int
@@ -34,32 +21,31 @@ class Change:
     rule: str
 
 
-def realise(clean: str, changes: list[Change]) -> tuple[str, list[Edit]]:
+def realise(clean: str, changes: list[tuple]) -> tuple[str, list[dict]]:
     """Apply non-overlapping changes left to right; return the noisy text and the edits with both offsets."""
     pieces: list[str] = []
-    edits: list[Edit] = []
-    cursor = 0
-    shift = 0
-    for ch in sorted(changes, key=lambda c: (c.start, c.end)):
-        if ch.start < cursor:
-            raise ValueError(f"overlapping change at {ch.start}: {ch}")
-        pieces.append(clean[cursor : ch.start])
-        pieces.append(ch.replacement)
-        noisy_start = ch.start + shift
-        edits.append(
-            Edit(ch.start, ch.end, noisy_start, noisy_start + len(ch.replacement), ch.kind, ch.rule, ch.replacement)
-        )
-        shift += len(ch.replacement) - (ch.end - ch.start)
-        cursor = ch.end
+    edits: list[dict] = []
+    add_piece, add_edit = pieces.append, edits.append
+    cursor = shift = 0
+    for start, end, replacement, kind, rule in sorted(changes):
+        if start < cursor:
+            raise ValueError(f"overlapping change at {start}: {kind} {rule}")
+        add_piece(clean[cursor:start])
+        add_piece(replacement)
+        noisy_start = start + shift
+        length = len(replacement)
+        add_edit({"clean_start": start, "clean_end": end, "noisy_start": noisy_start,
+                  "noisy_end": noisy_start + length, "kind": kind, "rule": rule, "replacement": replacement})
+        shift += length - end + start
+        cursor = end
     pieces.append(clean[cursor:])
     return "".join(pieces), edits
 
 
-def apply(clean: str, edits: list[dict] | list[Edit]) -> str:
+def apply(clean: str, edits: list[dict]) -> str:
     """Rebuild the noisy text from the clean text and its edits (the inverse check of `realise`)."""
-    rows = [e if isinstance(e, dict) else e.as_row() for e in edits]
     out, cursor = [], 0
-    for e in sorted(rows, key=lambda e: (e["clean_start"], e["clean_end"])):
+    for e in sorted(edits, key=lambda e: (e["clean_start"], e["clean_end"])):
         out.append(clean[cursor : e["clean_start"]])
         out.append(e["replacement"])
         cursor = e["clean_end"]

