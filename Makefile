@@ -5,13 +5,16 @@ BIN    := $(VENV)/bin
 RECIPE ?= recipes/default.toml
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test setup clean
+.PHONY: build test bench setup clean
 
 build: $(STAMP)
 	$(BIN)/corpus build $(RECIPE) --validate
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.noise
 
 setup: $(STAMP)
 

@@ -24,9 +24,11 @@ from corpus.dataset.writer import write_split
 from corpus.pairs import document_rows
 from corpus.recipe import Recipe
 from corpus.sources import Skip, read_source
+from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import detect
+from corpus.spin.edits import as_dict
 from corpus.spin.lexicon import default_lexicon
-from corpus.spin.stats import noise_statistics
+from corpus.spin.stats import edit_kinds, pair_statistics
 from corpus.split import assign_split
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
@@ -98,7 +100,7 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
 def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
     """A few short spun rows with several edit kinds, chosen by id so every build shows the same ones."""
     candidates = [r for r in rows if r["edits"] and 80 <= len(r["clean"]) <= 320 and "\n" not in r["clean"]]
-    candidates.sort(key=lambda r: (-len({e["kind"] for e in r["edits"]}), r["id"]))
+    candidates.sort(key=lambda r: (-len({as_dict(e)["kind"] for e in r["edits"]}), r["id"]))
     picked: dict[tuple, dict] = {}
     for r in candidates:
         picked.setdefault((r["source"], r["doc_id"], r["paragraph"]), r)
@@ -135,8 +137,14 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         shards = {name: write_split(split_rows, name, tmp / "data", recipe.rows_per_shard)
                   for name, split_rows in tqdm(by_split.items(), desc="writing", disable=True if quiet else None, file=sys.stderr,
                                                leave=False)}
-        stats = noise_statistics(rows)
-        stats["untouched_rows"] = stats["rows"] - stats["spun_rows"]
+        stats = pair_statistics([(r["clean"], r["noisy"]) for r in rows])
+        stats["untouched_pairs"] = stats["pairs"] - stats["spun_pairs"]
+        stats["edits_by_kind"] = edit_kinds(rows)
+        calibration = None
+        if recipe.calibration:
+            calibration = calibrate(read_pairs(recipe.calibration.path), recipe.noise, recipe.seed,
+                                    recipe.calibration_draws)
+            calibration["file"] = recipe.calibration.name
         resolved = recipe.resolved()
         context = {
             **resolved,
@@ -148,6 +156,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "skipped": accounting["skipped"],
             "splits": [{"name": n, "rows": len(by_split[n]), "documents": len(docs_by_split[n])} for n in SPLITS],
             "examples": pick_examples(rows),
+            "calibration": calibration,
         }
         (tmp / "README.md").write_text(render_card(recipe, shards, context), encoding="utf-8")
         manifest = {
@@ -165,6 +174,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "rows": len(rows),
                 "noise": stats,
             },
+            "calibration": calibration,
             "splits": {n: {"rows": len(by_split[n]), "documents": len(docs_by_split[n]), "shards": shards[n]}
                        for n in SPLITS},
             "skipped_inputs": accounting["skipped"],

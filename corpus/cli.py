@@ -81,5 +81,12 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
     typer.secho(f"valid: {dist}", fg=typer.colors.GREEN)
 
 
+from corpus.cli_spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
+
+app.command("spin")(spin_command)
+app.command("calibrate")(calibrate_command)
+app.add_typer(lexicon_app, name="lexicon")
+
+
 if __name__ == "__main__":
     app()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 
 from corpus.spin.noise import NoiseSettings, seo_title, spin
-from corpus.split import stable_hash
+from corpus.split import stable_hash, unit_hash
 
 
 def rng_for(*key: object) -> random.Random:
+    """The generator of one row. Only its random() is used: Python promises that sequence across versions."""
     return random.Random(stable_hash(*key))
 
 
@@ -22,9 +23,9 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
                   settings: NoiseSettings, lexicon=None) -> list[dict]:
     """Rows for the kept paragraphs (index, text) of one document, in paragraph order."""
     by_index = dict(paragraphs)
-    spun = {i: rng_for(seed, source, doc_id, i, "spun").random() < settings.paragraph_rate for i, _ in paragraphs}
+    spun = {i: unit_hash(seed, source, doc_id, i, "spun") < settings.paragraph_rate for i, _ in paragraphs}
     spun_indices = [i for i, _ in paragraphs if spun[i]]
-    titled = spun_indices[0] if spun_indices and rng_for(seed, source, doc_id, "seo").random() < \
+    titled = spun_indices[0] if spun_indices and unit_hash(seed, source, doc_id, "seo") < \
         settings.seo_title_rate else None  # an SEO title line sits above the page's first spun paragraph
     rows = []
     for index, text in paragraphs:
@@ -32,7 +33,7 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
         for variant in range(settings.variants if spun[index] else 0):
             rng = rng_for(seed, source, doc_id, index, variant)
             clean = text
-            if spun.get(index + 1) and rng.random() < settings.glue_rate:
+            if rng.random() < settings.glue_rate and spun.get(index + 1):  # one draw either way
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
             title = seo_title(rng) if index == titled else None
             noisy, edits = spin(clean, rng, settings, lexicon, title)

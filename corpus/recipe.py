@@ -75,10 +75,15 @@ class Recipe:
     noise: NoiseSettings
     splits: dict[str, float]
     rows_per_shard: int
+    calibration: InputFile | None = None  # real (clean, noisy) pairs the card compares the noise model with
+    calibration_draws: int = 20
 
     def resolved(self) -> dict:
         """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "sources", "noise")}
+        skip = ("path", "sources", "noise", "calibration")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        if self.calibration:
+            out["calibration"] = {"name": self.calibration.name, "sha256": self.calibration.sha256}
         out["card_template"] = self.card_template.name
         out["changelog"] = list(self.changelog)
         out["noise"] = asdict(self.noise)
@@ -127,6 +132,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
                "test": ((int, float), _REQUIRED)},
     "output": {"rows_per_shard": ((int,), 100_000)},
+    "calibration": {"pairs": ((str,), ""), "draws": ((int,), 20)},
 }
 _SOURCE_SCHEMA = {
     "name": ((str,), _REQUIRED),
@@ -267,6 +273,16 @@ def load_recipe(path: Path | str) -> Recipe:
         if not problems:
             sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},
                                   inputs=tuple(inputs)))
+    calibration = None
+    if sections["calibration"]["pairs"]:
+        found = resolve_inputs(sections["calibration"]["pairs"], base)
+        if len(found) != 1:
+            problems.append(f"calibration.pairs: {sections['calibration']['pairs']!r} must name exactly one file "
+                            f"(found {len(found)} in {base})")
+        else:
+            calibration = found[0]
+    if sections["calibration"]["draws"] < 1:
+        problems.append("calibration.draws: must be at least 1")
     if problems:
         raise RecipeError(path, problems)
     return Recipe(
@@ -277,4 +293,5 @@ def load_recipe(path: Path | str) -> Recipe:
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
         noise=NoiseSettings(**noise), splits={k: float(splits[k]) for k in ("train", "validation", "test")},
         rows_per_shard=sections["output"]["rows_per_shard"],
+        calibration=calibration, calibration_draws=sections["calibration"]["draws"],
     )

@@ -1,12 +1,12 @@
 import random
 
 from corpus.pairs import document_rows
-from corpus.spin.edits import apply, check
+from corpus.spin.edits import apply, as_dict, check
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.noise import NoiseSettings, spin
 from tests.conftest import UNTOUCHED_STARTS
 
-EVERYTHING = NoiseSettings(paragraph_rate=1.0, substitution_rate=1.0, punct_space_rate=1.0)
+EVERYTHING = NoiseSettings(paragraph_rate=1.0, substitution_rate=1.0, inner_stop_space_rate=1.0)
 
 
 def untouched(seed_paragraphs):
@@ -24,7 +24,7 @@ def test_edits_are_exact_on_the_seed_and_the_civil_code(seed_paragraphs, law_par
 def test_spinning_the_seed_reproduces_what_the_real_spinner_did(seed_paragraphs):
     clean = next(p for p in untouched(seed_paragraphs) if p.startswith("Đối với Chính phủ:"))
     noisy, edits = spin(clean, random.Random(1), EVERYTHING)
-    kinds = {e["kind"] for e in edits}
+    kinds = {as_dict(e)["kind"] for e in edits}
     assert {"lexical", "punct_space"} <= kinds
     assert "Đối với Chính phủ :" in noisy  # the re-join artifact before a colon
     assert "hiệu suất cao" in noisy and "hiệu quả" not in noisy  # 1 of 1 "hiệu quả" at rate 1
@@ -48,7 +48,7 @@ def test_protected_spans_are_never_edited():
     clean = "Xem chi tiết tại https://thuvienphapluat.vn/cac-to-chuc hoặc gửi thư tới to.chuc@gov.vn các ngày."
     noisy, edits = spin(clean, random.Random(3), EVERYTHING)
     assert "https://thuvienphapluat.vn/cac-to-chuc" in noisy and "to.chuc@gov.vn" in noisy
-    assert all(not (20 <= e["clean_start"] < 59) for e in edits)
+    assert all(not (20 <= as_dict(e)["clean_start"] < 59) for e in edits)
 
 
 def test_document_numbers_are_respaced_and_dates_kept():
@@ -80,7 +80,7 @@ def test_paragraph_level_decision_variants_and_glue(law_paragraphs):
     assert 0.45 < len(spun_paragraphs) / len(paragraphs) < 0.75
     glued = [r for r in rows if "\n" in r["clean"]]
     assert glued and all("\n" not in r["noisy"] for r in glued)
-    assert all(any(e["kind"] == "glue" for e in r["edits"]) for r in glued)
+    assert all(any(as_dict(e)["kind"] == "glue" for e in r["edits"]) for r in glued)
     assert len({r["id"] for r in rows}) == len(rows)
 
 
@@ -89,7 +89,7 @@ def test_rule_points_at_a_lexicon_line(seed_paragraphs):
     rules = {g.rule: g for g in lexicon.groups}
     for clean in untouched(seed_paragraphs):
         noisy, edits = spin(clean, random.Random(5), EVERYTHING)
-        for e in edits:
+        for e in map(as_dict, edits):
             if e["kind"] == "lexical":
                 group = rules[e["rule"]]
                 assert clean[e["clean_start"]:e["clean_end"]].lower() in {s.lower() for s in group.sources}

@@ -1,51 +1,47 @@
 """Exact character edits between a clean text and its noisy version.
 
-An edit is a dict {clean_start, clean_end, noisy_start, noisy_end, kind, rule, replacement}: it replaces
-clean[clean_start:clean_end] by `replacement`, which sits at noisy[noisy_start:noisy_end]. Offsets are code
-points in NFC text, so Python slicing, Arrow strings and `datasets` all agree on them. Plain dicts, because
-that is what the Parquet writer and `datasets` hand around (and they are the cheapest thing to build).
+An edit replaces clean[clean_start:clean_end] by `replacement`, which sits at noisy[noisy_start:noisy_end].
+Offsets are code points in NFC text, so Python slicing, Arrow strings and `datasets` all agree on them.
+The noise model produces edits as plain tuples in EDIT_FIELDS order (the order of the Parquet struct, which
+pyarrow fills from tuples by position): on the hot path a tuple costs a fifth of a dict. `datasets` hands
+them back as dicts; every function here takes either.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+EDIT_FIELDS = ("clean_start", "clean_end", "noisy_start", "noisy_end", "kind", "rule", "replacement")
 
 
-class Change(NamedTuple):
-    """A planned replacement on the clean text, before noisy offsets are known."""
-
-    start: int
-    end: int
-    replacement: str
-    kind: str
-    rule: str
+def as_dict(edit: tuple | dict) -> dict:
+    return edit if isinstance(edit, dict) else dict(zip(EDIT_FIELDS, edit))
 
 
-def realise(clean: str, changes: list[tuple]) -> tuple[str, list[dict]]:
-    """Apply non-overlapping changes left to right; return the noisy text and the edits with both offsets."""
+def realise(clean: str, changes: list[tuple]) -> tuple[str, list[tuple]]:
+    """Apply non-overlapping changes (start, end, replacement, kind, rule), sorting them in place; return the
+    noisy text and the edits with both offsets."""
     pieces: list[str] = []
-    edits: list[dict] = []
+    edits: list[tuple] = []
     add_piece, add_edit = pieces.append, edits.append
     cursor = shift = 0
-    for start, end, replacement, kind, rule in sorted(changes):
+    changes.sort()
+    for start, end, replacement, kind, rule in changes:
         if start < cursor:
             raise ValueError(f"overlapping change at {start}: {kind} {rule}")
         add_piece(clean[cursor:start])
         add_piece(replacement)
         noisy_start = start + shift
         length = len(replacement)
-        add_edit({"clean_start": start, "clean_end": end, "noisy_start": noisy_start,
-                  "noisy_end": noisy_start + length, "kind": kind, "rule": rule, "replacement": replacement})
+        add_edit((start, end, noisy_start, noisy_start + length, kind, rule, replacement))
         shift += length - end + start
         cursor = end
     pieces.append(clean[cursor:])
     return "".join(pieces), edits
 
 
-def apply(clean: str, edits: list[dict]) -> str:
+def apply(clean: str, edits: list) -> str:
     """Rebuild the noisy text from the clean text and its edits (the inverse check of `realise`)."""
     out, cursor = [], 0
-    for e in sorted(edits, key=lambda e: (e["clean_start"], e["clean_end"])):
+    for e in sorted(map(as_dict, edits), key=lambda e: (e["clean_start"], e["clean_end"])):
         out.append(clean[cursor : e["clean_start"]])
         out.append(e["replacement"])
         cursor = e["clean_end"]
@@ -53,10 +49,10 @@ def apply(clean: str, edits: list[dict]) -> str:
     return "".join(out)
 
 
-def check(clean: str, noisy: str, edits: list[dict]) -> str | None:
+def check(clean: str, noisy: str, edits: list) -> str | None:
     """Why these edits do not turn clean into noisy, or None when they are exact (offsets included)."""
     cursor_c = cursor_n = 0
-    for i, e in enumerate(sorted(edits, key=lambda e: (e["clean_start"], e["clean_end"]))):
+    for i, e in enumerate(sorted(map(as_dict, edits), key=lambda e: (e["clean_start"], e["clean_end"]))):
         cs, ce, ns, ne = e["clean_start"], e["clean_end"], e["noisy_start"], e["noisy_end"]
         if not (cursor_c <= cs <= ce <= len(clean)) or not (cursor_n <= ns <= ne <= len(noisy)):
             return f"edit {i} has offsets out of order or out of range: {e}"

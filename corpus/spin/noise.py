@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from corpus.spin.edits import Change, realise
+from corpus.spin.edits import realise
 from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
 
 
@@ -26,8 +26,10 @@ class NoiseSettings:
     substitution_rate: float = 0.9  # per lexicon match inside a spun paragraph (seed: nearly all)
     number_rate: float = 1.0  # "một số" -> "1 số ít"
     abbreviation_rate: float = 1.0  # "UBND" -> "Ủy Ban Nhân Dân"
-    punct_space_rate: float = 0.9  # space before . ; : ? ! at clause ends
-    comma_space_rate: float = 0.0  # space before a comma (the seed keeps commas tight)
+    final_stop_space_rate: float = 1.0  # "ngặt nghèo ." at the paragraph's end (seed: 7 of 7)
+    inner_stop_space_rate: float = 0.0  # a full stop inside the paragraph (seed: 0 of 10)
+    clause_space_rate: float = 1.0  # space before ; : ? ! (seed: all of them)
+    comma_space_rate: float = 0.0  # space before a comma (seed: none)
     quote_space_rate: float = 1.0  # “ text ” instead of “text”
     docnum_rate: float = 1.0  # 15-NQ/TW -> 15 – NQ / TW
     glue_rate: float = 0.1  # share of spun paragraphs glued to the next one (a lost line break)
@@ -52,6 +54,18 @@ def _sentence_start(text: str, start: int) -> bool:
     return (start <= 1 and before in ("", "“", '"', "(")) or bool(_AFTER_SENTENCE_END.search(before))
 
 
+def _final_stop(text: str) -> set[int]:
+    """Offsets of the full stops that end a paragraph (the spinner spaces those, not the inner ones)."""
+    out = set()
+    for end in (*(i for i, c in enumerate(text) if c == "\n"), len(text)) if "\n" in text else (len(text),):
+        at = end - 1
+        while at > 0 and text[at] in " ”\"’)":
+            at -= 1
+        if at > 0 and text[at] == "." and text[at - 1] not in " .":
+            out.add(at)
+    return out
+
+
 def _enumerator(text: str, at: int) -> bool:
     """Is the punctuation at `at` the dot of a clause number opening its line ("4. Điều kiện ...")?"""
     line_start = text.rfind("\n", 0, at) + 1
@@ -68,8 +82,10 @@ def seo_templates() -> tuple[str, ...]:
 
 def seo_title(rng: random.Random) -> str:
     """An unrelated Title Case advert line, like the seed's "Dịch Vụ Sửa Chữa 24h Tại Hà Nội"."""
-    template = rng.choice(seo_templates())
-    return _SPINTAX.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+    def pick(options):
+        return options[int(rng.random() * len(options))]
+
+    return _SPINTAX.sub(lambda m: pick(m.group(1).split("|")), pick(seo_templates()))
 
 
 _SPECIAL_KINDS = frozenset({"protected", "docnum", "abbreviation"})
@@ -90,20 +106,27 @@ def _special_pattern() -> re.Pattern:
 
 
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),
-         lexicon: Lexicon | None = None, title: str | None = None) -> tuple[str, list[dict]]:
+         lexicon: Lexicon | None = None, title: str | None = None) -> tuple[str, list[tuple]]:
     """Always spins `clean` (deciding whether a paragraph is spun at all is the pair builder's job).
+
+    Only rng.random() is drawn from (weighted choices by bisection), so the output is the same on every
+    Python version.
+
+    Returns the noisy text and its edits as tuples in EDIT_FIELDS order (see corpus.spin.edits).
 
     `title`, when given, is put on a line of its own before the text, as an SEO title line.
     """
     if lexicon is None:
         lexicon = default_lexicon()
     rand, options = rng.random, lexicon.options
-    changes: list[Change] = []
-    blocked: list[tuple[int, int]] = []  # accepted and protected spans, in order
+    sub_rate, num_rate = settings.substitution_rate, settings.number_rate
+    changes: list[tuple] = []
+    add = changes.append
+    special: list[tuple[int, int]] = []  # protected and rewritten special spans: no punctuation edits inside
     candidates = lexicon.matches(clean)
     if _special_hint().search(clean):
-        special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
-        candidates = sorted(special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+        found_special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
+        candidates = sorted(found_special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
     last_end = -1
     for start, end, key in candidates:
         if start < last_end:
@@ -113,13 +136,12 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
             if key == "docnum":
                 if rand() >= settings.docnum_rate:
                     continue
-                changes.append(Change(start, end, found.replace("-", " – ", 1).replace("/", " / "), key,
-                                      "docnum_respace"))
+                add((start, end, found.replace("-", " – ", 1).replace("/", " / "), key, "docnum_respace"))
             elif key == "abbreviation":
                 if rand() >= settings.abbreviation_rate:
                     continue
-                changes.append(Change(start, end, abbreviations()[found], key, f"abbreviations:{found}"))
-            blocked.append((start, end))
+                add((start, end, abbreviations()[found], key, f"abbreviations:{found}"))
+            special.append((start, end))
             last_end = end
             continue
         targets, cumulative, rule, numeric, spelled_capital = options[key]
@@ -127,38 +149,37 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
         if capitalised and (clean[start:end].isupper() or (
                 settings.keep_names and not (settings.sentence_initial and _sentence_start(clean, start)))):
             continue  # a proper name or a heading: the spinner leaves capitalised words alone
-        if not targets or rand() >= (settings.number_rate if numeric else settings.substitution_rate):
+        if not targets or rand() >= (num_rate if numeric else sub_rate):
             continue
         new = targets[bisect.bisect_right(cumulative, rand() * cumulative[-1])] if len(targets) > 1 else targets[0]
         if capitalised:
             new = new[0].upper() + new[1:]
-        changes.append((start, end, new, "number" if numeric else "lexical", rule))
-        blocked.append((start, end))
+        add((start, end, new, "number" if numeric else "lexical", rule))
         last_end = end
 
-    starts = [a for a, _ in blocked]
-    punct_rate, comma_rate = settings.punct_space_rate, settings.comma_space_rate
-    for m in (_PUNCT_COMMA if comma_rate > 0 else _PUNCT).finditer(clean) if punct_rate or comma_rate else ():
+    rates = {".": settings.inner_stop_space_rate, ",": settings.comma_space_rate}
+    final_rate, clause_rate = settings.final_stop_space_rate, settings.clause_space_rate
+    final_at = _final_stop(clean)
+    for m in (_PUNCT_COMMA if settings.comma_space_rate > 0 else _PUNCT).finditer(clean):
         at = m.start()
         mark = clean[at]
-        if (at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at):
+        rate = final_rate if at in final_at else rates.get(mark, clause_rate)
+        if rate <= 0 or ((at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at)):
             continue
-        if starts:
-            i = bisect.bisect_right(starts, at) - 1
-            if i >= 0 and blocked[i][0] < at < blocked[i][1]:
-                continue  # inside a URL or a rewritten span
-        if rand() < (comma_rate if mark == "," else punct_rate):
-            changes.append((at, at, " ", "punct_space", _SPACE_BEFORE[mark]))
+        if special and any(a < at < b for a, b in special):
+            continue  # inside a URL, an e-mail address or a document number
+        if rand() < rate:
+            add((at, at, " ", "punct_space", _SPACE_BEFORE[mark]))
     if settings.quote_space_rate > 0 and ("“" in clean or "”" in clean):
         for m in _QUOTES.finditer(clean):
             if rand() < settings.quote_space_rate:
                 at = m.end() if m.group() == "“" else m.start()
-                changes.append(Change(at, at, " ", "quote_space", "space_inside_quotes"))
+                add((at, at, " ", "quote_space", "space_inside_quotes"))
     at = clean.find("\n")
     while at >= 0:
         glue = "" if clean[at - 1 : at] in ".!?" else " ."
-        changes.append(Change(at, at + 1, glue, "glue", "lost_break"))
+        add((at, at + 1, glue, "glue", "lost_break"))
         at = clean.find("\n", at + 1)
     if title:
-        changes.append(Change(0, 0, title + "\n", "seo_title", "seo_title"))
+        add((0, 0, title + "\n", "seo_title", "seo_title"))
     return realise(clean, changes)

@@ -21,14 +21,18 @@ _LEGAL_HEADING = re.compile(
 _WIKI_HEADING = re.compile(r"^=+[^=].*=+$")
 _DOC_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Nghị định|Thông tư|Quyết định)\s+số\s*:|[^,]{2,40},\s+ngày\s+\d+\s+tháng\s+\d+)")
 _SYLLABLE = re.compile(r"[^\W_]+")
+_STOPS = frozenset(".!?:;…”\"»)")
 
 
 @lru_cache(maxsize=1)
-def _boilerplate() -> re.Pattern:
-    """The patterns of data/boilerplate.txt as one alternation (one scan per paragraph)."""
+def _boilerplate() -> tuple[re.Pattern, re.Pattern]:
+    """data/boilerplate.txt as two alternations: the ^-anchored lines (tried once, at the start) and the rest."""
     text = resources.files("corpus.data").joinpath("boilerplate.txt").read_text(encoding="utf-8")
-    lines = [line.strip() for line in text.splitlines()]
-    return re.compile("|".join(f"(?:{line})" for line in lines if line and not line.startswith("#")), re.IGNORECASE)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    anchored = [line[1:] for line in lines if line.startswith("^")]
+    anywhere = [line for line in lines if not line.startswith("^")] or ["(?!)"]
+    return (re.compile("|".join(f"(?:{p})" for p in anchored) or "(?!)", re.IGNORECASE),
+            re.compile("|".join(f"(?:{p})" for p in anywhere), re.IGNORECASE))
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -39,9 +43,10 @@ def split_paragraphs(text: str) -> list[str]:
     """
     blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
     blocks = [b for b in blocks if b]
-    inner = [ln for b in blocks for ln in b[:-1] if paragraph_kind(ln) == BODY]
-    wrapped = sum(1 for ln in inner if ln[-1] not in ".!?:;…”\"»)")
-    if len(blocks) > 1 and wrapped * 2 > len(inner):
+    inner = [ln for b in blocks for ln in b[:-1]]
+    stopped = sum(1 for ln in inner if ln[-1] in _STOPS)
+    wrapped = sum(1 for ln in inner if ln[-1] not in _STOPS and paragraph_kind(ln) == BODY)
+    if len(blocks) > 1 and wrapped > stopped:
         return [" ".join(b) for b in blocks]
     return [ln for b in blocks for ln in b]
 
@@ -69,7 +74,8 @@ def paragraph_kind(paragraph: str) -> str:
         return HEADING
     if paragraph.isupper():  # every cased letter is upper case: "QUỐC HỘI", "BỘ LUẬT DÂN SỰ"
         return HEADING
-    if is_title_case(paragraph) or _boilerplate().search(paragraph):
+    at_start, anywhere = _boilerplate()
+    if is_title_case(paragraph) or at_start.match(paragraph) or anywhere.search(paragraph):
         return BOILERPLATE
     return BODY
 

@@ -1,0 +1,56 @@
+"""Calibration: real (clean, noisy) pairs against synthetic noise drawn from the same clean text.
+
+The synthetic side always spins (the pairs given are spun ones) and is drawn `draws` times per pair, seeded by
+(seed, pair index, draw), so the table is the same at every run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus.pairs import rng_for
+from corpus.spin.noise import NoiseSettings, spin
+from corpus.spin.stats import pair_statistics
+
+COMPARED = ("words_changed", "length_ratio", "spaced_full_stops", "spaced_clause_marks")
+TOLERANCE = 0.25
+
+
+class PairsError(ValueError):
+    pass
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    """(clean, noisy) from a JSONL file with "clean" and "noisy" fields; errors name the file and line."""
+    pairs = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise PairsError(f"{path}: cannot read ({e})") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise PairsError(f"{path}:{n}: invalid JSON ({e.msg})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("clean"), str) or not isinstance(obj.get("noisy"), str):
+            raise PairsError(f"{path}:{n}: expected an object with string fields 'clean' and 'noisy'")
+        pairs.append((obj["clean"], obj["noisy"]))
+    if not pairs:
+        raise PairsError(f"{path}: no pairs")
+    return pairs
+
+
+def calibrate(pairs: list[tuple[str, str]], settings: NoiseSettings, seed: int = 0, draws: int = 20) -> dict:
+    synthetic = [(clean, spin(clean, rng_for(seed, "calibration", i, k), settings)[0])
+                 for k in range(draws) for i, (clean, _) in enumerate(pairs)]
+    real, synth = pair_statistics(pairs), pair_statistics(synthetic)
+    rows = []
+    for key in COMPARED:
+        r, s = real[key], synth[key]
+        ratio = s / r if r else (1.0 if s == 0 else float("inf"))
+        rows.append({"statistic": key, "real": r, "synthetic": s, "ratio": round(ratio, 3),
+                     "within": abs(ratio - 1) <= TOLERANCE})
+    return {"pairs": len(pairs), "draws": draws, "rows": rows, "real": real, "synthetic": synth}
