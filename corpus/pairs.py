@@ -8,15 +8,14 @@ Each random choice is seeded by (recipe seed, row key), never by the order rows 
 
 from __future__ import annotations
 
-import random
-
+from corpus.rand import RowRandom
 from corpus.spin.noise import NoiseSettings, seo_title, spin
-from corpus.split import stable_hash, unit_hash
+from corpus.split import unit_hash
 
 
-def rng_for(*key: object) -> random.Random:
-    """The generator of one row. Only its random() is used: Python promises that sequence across versions."""
-    return random.Random(stable_hash(*key))
+def rng_for(*key: object) -> RowRandom:
+    """The generator of one row, seeded by its key."""
+    return RowRandom(*key)
 
 
 def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: int,

@@ -109,8 +109,8 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
          lexicon: Lexicon | None = None, title: str | None = None) -> tuple[str, list[tuple]]:
     """Always spins `clean` (deciding whether a paragraph is spun at all is the pair builder's job).
 
-    Only rng.random() is drawn from (weighted choices by bisection), so the output is the same on every
-    Python version.
+    Only rng.random() is drawn from (weighted choices by bisection): corpus.rand.RowRandom in builds, or a
+    random.Random.
 
     Returns the noisy text and its edits as tuples in EDIT_FIELDS order (see corpus.spin.edits).
 

@@ -1,0 +1,33 @@
+"""Per-row random numbers: BLAKE2b in counter mode over the row key.
+
+One generator per row is the price of output that never depends on processing order, so seeding must be
+cheap: this one costs one hash (random.Random's seeding costs ~6 µs, a tenth of spinning a paragraph), draws
+at C speed (`random` is an iterator's __next__) and gives the same numbers on every machine and every Python
+version. 32 bits per draw are plenty for rates and weighted choices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import struct
+
+_SCALE = 2.0**-32
+_UNPACK = struct.Struct("<16I").unpack  # one 64-byte digest = 16 draws
+
+
+def _more(seed: bytes):
+    for counter in itertools.count(1):
+        yield map(_SCALE.__mul__, _UNPACK(hashlib.blake2b(seed + counter.to_bytes(8, "little"),
+                                                          digest_size=64).digest()))
+
+
+class RowRandom:
+    """random() -> a float in [0, 1); the only method the noise model draws from."""
+
+    __slots__ = ("random",)
+
+    def __init__(self, *key: object):
+        seed = "\x1f".join(map(str, key)).encode()
+        first = map(_SCALE.__mul__, _UNPACK(hashlib.blake2b(seed, digest_size=64).digest()))
+        self.random = itertools.chain(first, itertools.chain.from_iterable(_more(seed))).__next__
