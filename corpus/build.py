@@ -26,10 +26,9 @@ from corpus.recipe import Recipe
 from corpus.sources import Skip, read_source
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import detect
-from corpus.spin.edits import as_dict
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.stats import edit_kinds, pair_statistics
-from corpus.split import assign_split
+from corpus.split import assign_split, stable_hash
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
 
@@ -98,9 +97,9 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
 
 
 def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
-    """A few short spun rows with several edit kinds, chosen by id so every build shows the same ones."""
+    """A few short spun rows, drawn by a hash of their id: the same at every build, and not cherry-picked."""
     candidates = [r for r in rows if r["edits"] and 80 <= len(r["clean"]) <= 320 and "\n" not in r["clean"]]
-    candidates.sort(key=lambda r: (-len({as_dict(e)["kind"] for e in r["edits"]}), r["id"]))
+    candidates.sort(key=lambda r: stable_hash("example", r["id"]))
     picked: dict[tuple, dict] = {}
     for r in candidates:
         picked.setdefault((r["source"], r["doc_id"], r["paragraph"]), r)
