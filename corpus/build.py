@@ -22,17 +22,22 @@ from corpus.dataset.card import render_card
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import write_split
 from corpus.pairs import document_rows
+from corpus.real import real_rows
 from corpus.recipe import Recipe
 from corpus.sources import Skip, read_source
 from corpus.spin.calibrate import calibrate, read_pairs
-from corpus.spin.detect import detect
+from corpus.baselines import results
+from corpus.spin.detect import THRESHOLD, detect
+from corpus.spin.restore import Restorer
 from corpus.spin.lexicon import default_lexicon
+from corpus.spin.lm import NgramModel
 from corpus.spin.stats import edit_kinds, pair_statistics
 from corpus.split import assign_split, stable_hash
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
 
 MANIFEST = "build.json"
+LM_FILE = "lm.tsv.gz"
 
 
 class BuildError(RuntimeError):
@@ -47,7 +52,13 @@ def existing_fingerprint(folder: Path) -> str | None:
 
 
 def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]:
-    """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph."""
+    """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph.
+
+    The accounting also keeps the spun and kept paragraphs of the recipe's real document, for the real config.
+    """
+    real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
+    real_spun: dict[int, str] = {}
+    real_kept: list[tuple[int, str]] = []
     lexicon = default_lexicon()
     dropped: Counter = Counter()
     per_source: dict[str, Counter] = defaultdict(Counter)
@@ -77,6 +88,8 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
                     reason = "spun"
                     held_spun.append({"id": f"{source.name}/{doc.doc_id}/{index}", "score": d.score,
                                       "evidence": d.evidence})
+                    if (source.name, doc.doc_id) == real_doc:
+                        real_spun[index] = text
                 elif text in seen_clean:
                     reason = "duplicate"
                 if reason:
@@ -85,6 +98,8 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
                 seen_clean.add(text)
                 kept.append((index, text))
             counts["paired"] += len(kept)
+            if (source.name, doc.doc_id) == real_doc:
+                real_kept = kept
             rows += document_rows(source.name, doc.doc_id, kept, recipe.seed, recipe.noise, lexicon)
     paragraphs = {
         "input": sum(c["paragraphs"] for c in per_source.values()),
@@ -92,7 +107,7 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
         "dropped": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
     accounting = {"paragraphs": paragraphs, "per_source": {k: dict(v) for k, v in per_source.items()},
-                  "skipped": skipped, "held_spun": held_spun}
+                  "skipped": skipped, "held_spun": held_spun, "real_spun": real_spun, "real_kept": real_kept}
     return rows, accounting
 
 
@@ -130,20 +145,28 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         by_split[split].append(row)
         docs_by_split[split].add((row["source"], row["doc_id"]))
 
+    real = real_rows(recipe, accounting["real_spun"], accounting["real_kept"]) if recipe.real else []
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
     try:
-        shards = {name: write_split(split_rows, name, tmp / "data", recipe.rows_per_shard)
-                  for name, split_rows in tqdm(by_split.items(), desc="writing", disable=True if quiet else None, file=sys.stderr,
-                                               leave=False)}
+        configs = {"default": {name: write_split(split_rows, name, tmp, "data", recipe.rows_per_shard)
+                               for name, split_rows in by_split.items()}}
+        if real:
+            configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.rows_per_shard)}
+        # the baseline restorer's language model: clean text of the train split only, so test stays unseen
+        lm = NgramModel.train(sorted({r["clean"] for r in by_split["train"]}))
+        lm.save(tmp / LM_FILE)
+        test_sets = {"synthetic test": by_split["test"], **({"real test": real} if real else {})}
+        baseline_results = results(test_sets, Restorer(lm))
         stats = pair_statistics([(r["clean"], r["noisy"]) for r in rows])
         stats["untouched_pairs"] = stats["pairs"] - stats["spun_pairs"]
         stats["edits_by_kind"] = edit_kinds(rows)
         calibration = None
-        if recipe.calibration:
-            calibration = calibrate(read_pairs(recipe.calibration.path), recipe.noise, recipe.seed,
+        if recipe.real:
+            calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
                                     recipe.calibration_draws)
-            calibration["file"] = recipe.calibration.name
+            calibration["file"] = recipe.real.name
         resolved = recipe.resolved()
         context = {
             **resolved,
@@ -154,10 +177,15 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "paragraphs": accounting["paragraphs"],
             "skipped": accounting["skipped"],
             "splits": [{"name": n, "rows": len(by_split[n]), "documents": len(docs_by_split[n])} for n in SPLITS],
+            "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
+                     "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}", recipe.seed, recipe.splits)}
+            if real else None,
             "examples": pick_examples(rows),
             "calibration": calibration,
+            "results": baseline_results,
+            "detector_threshold": THRESHOLD,
         }
-        (tmp / "README.md").write_text(render_card(recipe, shards, context), encoding="utf-8")
+        (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")
         manifest = {
             "name": recipe.name,
             "version": recipe.version,
@@ -174,8 +202,12 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "noise": stats,
             },
             "calibration": calibration,
-            "splits": {n: {"rows": len(by_split[n]), "documents": len(docs_by_split[n]), "shards": shards[n]}
-                       for n in SPLITS},
+            "results": baseline_results,
+            "splits": {n: {"rows": len(by_split[n]), "documents": len(docs_by_split[n]),
+                           "shards": configs["default"][n]} for n in SPLITS},
+            "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
+                     "shards": configs["real"]["test"]} if real else None,
+            "language_model": LM_FILE,
             "skipped_inputs": accounting["skipped"],
             "held_spun_paragraphs": accounting["held_spun"],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

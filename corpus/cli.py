@@ -32,6 +32,8 @@ def build(
     from corpus.build import BuildError
     from corpus.build import build as run_build
     from corpus.recipe import RecipeError, load_recipe
+    from corpus.real import RealPairsError
+    from corpus.spin.calibrate import PairsError
     from corpus.spin.lexicon import LexiconError
 
     try:
@@ -42,6 +44,8 @@ def build(
         folder, built = run_build(loaded, out, force=force, quiet=quiet)
     except BuildError as e:
         _fail(f"build refused: {e}", 3)
+    except (RealPairsError, PairsError) as e:
+        _fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:
         _fail(f"build failed, nothing written: the packaged lexicon is broken: {e}", 3)
     except TemplateError as e:
@@ -81,11 +85,16 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
     typer.secho(f"valid: {dist}", fg=typer.colors.GREEN)
 
 
+from corpus.cli_eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
 from corpus.cli_spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
 
 app.command("spin")(spin_command)
 app.command("calibrate")(calibrate_command)
 app.add_typer(lexicon_app, name="lexicon")
+app.command("detect")(detect_command)
+app.command("restore")(restore_command)
+app.command("eval")(eval_command)
+app.command("eval-detector")(eval_detector_command)
 
 
 if __name__ == "__main__":

@@ -75,15 +75,17 @@ class Recipe:
     noise: NoiseSettings
     splits: dict[str, float]
     rows_per_shard: int
-    calibration: InputFile | None = None  # real (clean, noisy) pairs the card compares the noise model with
+    real: InputFile | None = None  # hand-restored real pairs: the `real` test config, and calibration
+    real_source: str = ""  # the recipe source and document the real pairs were spun from
+    real_doc_id: str = ""
     calibration_draws: int = 20
 
     def resolved(self) -> dict:
         """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
-        skip = ("path", "sources", "noise", "calibration")
+        skip = ("path", "sources", "noise", "real")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
-        if self.calibration:
-            out["calibration"] = {"name": self.calibration.name, "sha256": self.calibration.sha256}
+        if self.real:
+            out["real"] = {"name": self.real.name, "sha256": self.real.sha256}
         out["card_template"] = self.card_template.name
         out["changelog"] = list(self.changelog)
         out["noise"] = asdict(self.noise)
@@ -132,7 +134,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
                "test": ((int, float), _REQUIRED)},
     "output": {"rows_per_shard": ((int,), 100_000)},
-    "calibration": {"pairs": ((str,), ""), "draws": ((int,), 20)},
+    "real": {"pairs": ((str,), ""), "source": ((str,), ""), "doc_id": ((str,), ""), "draws": ((int,), 20)},
 }
 _SOURCE_SCHEMA = {
     "name": ((str,), _REQUIRED),
@@ -273,16 +275,20 @@ def load_recipe(path: Path | str) -> Recipe:
         if not problems:
             sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},
                                   inputs=tuple(inputs)))
-    calibration = None
-    if sections["calibration"]["pairs"]:
-        found = resolve_inputs(sections["calibration"]["pairs"], base)
+    real, real_table = None, sections["real"]
+    if real_table["pairs"]:
+        found = resolve_inputs(real_table["pairs"], base)
         if len(found) != 1:
-            problems.append(f"calibration.pairs: {sections['calibration']['pairs']!r} must name exactly one file "
-                            f"(found {len(found)} in {base})")
+            problems.append(f"real.pairs: {real_table['pairs']!r} must name exactly one file (found {len(found)} "
+                            f"in {base})")
         else:
-            calibration = found[0]
-    if sections["calibration"]["draws"] < 1:
-        problems.append("calibration.draws: must be at least 1")
+            real = found[0]
+        if real_table["source"] not in seen:
+            problems.append(f"real.source: {real_table['source']!r} is not the name of a source of this recipe")
+        if not real_table["doc_id"]:
+            problems.append("real.doc_id: the document the real pairs come from is required")
+    if real_table["draws"] < 1:
+        problems.append("real.draws: must be at least 1")
     if problems:
         raise RecipeError(path, problems)
     return Recipe(
@@ -293,5 +299,6 @@ def load_recipe(path: Path | str) -> Recipe:
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
         noise=NoiseSettings(**noise), splits={k: float(splits[k]) for k in ("train", "validation", "test")},
         rows_per_shard=sections["output"]["rows_per_shard"],
-        calibration=calibration, calibration_draws=sections["calibration"]["draws"],
+        real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
+        calibration_draws=real_table["draws"],
     )

@@ -32,3 +32,12 @@ def test_default_build_keeps_the_seed_honest(default_build):
     seed_clean = [r["clean"] for split in ds.values() for r in split if r["source"] == "seed"]
     assert not [c for c in seed_clean if c.startswith(SPUN_STARTS)]
     assert all(any(c.startswith(start) for c in seed_clean) for start in UNTOUCHED_STARTS)
+
+
+def test_default_build_meets_the_baseline_targets(default_build):
+    """Issue 4's bar, on the synthetic test split: detector ROC-AUC >= 0.97, lexicon baseline halves CER."""
+    results = json.loads((default_build / "build.json").read_text(encoding="utf-8"))["results"]
+    assert results["synthetic test"]["detector"]["roc_auc"] >= 0.97
+    assert results["synthetic test"]["lexicon"]["error_reduction"] >= 0.5
+    assert results["synthetic test"]["lexicon"]["harm"] <= 0.01
+    assert results["real test"]["lexicon"]["cer"] < results["real test"]["identity"]["cer"]

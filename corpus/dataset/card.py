@@ -29,8 +29,9 @@ def size_category(n: int) -> str:
     return "n>10M"
 
 
-def card_metadata(recipe, shards: dict[str, list[dict]]) -> DatasetCardData:
-    rows = sum(s["rows"] for split in shards.values() for s in split)
+def card_metadata(recipe, configs: dict[str, dict[str, list[dict]]]) -> DatasetCardData:
+    """YAML metadata; `configs` maps config name -> split -> shards ("default" first)."""
+    rows = sum(s["rows"] for splits in configs.values() for shards in splits.values() for s in shards)
     data = DatasetCardData(
         language=["vi"], license=recipe.license, multilinguality="monolingual",
         annotations_creators=["machine-generated"], language_creators=["found"], source_datasets=["original"],
@@ -40,23 +41,29 @@ def card_metadata(recipe, shards: dict[str, list[dict]]) -> DatasetCardData:
     )
     if recipe.license == "other":
         data["license_name"], data["license_link"] = recipe.license_name, recipe.license_link
-    splits = SplitDict(dataset_name=recipe.name)
-    for name, split_shards in shards.items():
-        splits.add(SplitInfo(name=name, num_examples=sum(s["rows"] for s in split_shards),
-                             num_bytes=sum(s["nbytes"] for s in split_shards), dataset_name=recipe.name))
-    info = DatasetInfo(features=FEATURES, splits=splits,
-                       download_size=sum(s["bytes"] for split in shards.values() for s in split),
-                       dataset_size=sum(s["nbytes"] for split in shards.values() for s in split))
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
-    MetadataConfigs({"default": {
-        "data_files": [{"split": name, "path": f"data/{name}-*.parquet"} for name in shards],
-        "version": recipe.version,
-    }}).to_dataset_card_data(data)
+    infos, metadata = {}, {}
+    for config, splits in configs.items():
+        split_dict = SplitDict(dataset_name=recipe.name)
+        for name, shards in splits.items():
+            split_dict.add(SplitInfo(name=name, num_examples=sum(s["rows"] for s in shards),
+                                     num_bytes=sum(s["nbytes"] for s in shards), dataset_name=recipe.name))
+        every = [s for shards in splits.values() for s in shards]
+        infos[config] = DatasetInfo(features=FEATURES, splits=split_dict,
+                                    download_size=sum(s["bytes"] for s in every),
+                                    dataset_size=sum(s["nbytes"] for s in every))
+        folder = every[0]["path"].split("/")[0]
+        metadata[config] = {
+            "data_files": [{"split": name, "path": f"{folder}/{name}-*.parquet"} for name in splits],
+            "version": recipe.version,
+            **({"default": True} if config == "default" and len(configs) > 1 else {}),
+        }
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    MetadataConfigs(metadata).to_dataset_card_data(data)
     return data
 
 
-def render_card(recipe, shards: dict[str, list[dict]], context: dict) -> str:
-    metadata = card_metadata(recipe, shards)
+def render_card(recipe, configs: dict[str, dict[str, list[dict]]], context: dict) -> str:
+    metadata = card_metadata(recipe, configs)
     unknown = set(metadata.to_dict()) - CARD_KEYS
     if unknown:
         raise ValueError(f"card metadata has keys the Hub does not know: {sorted(unknown)}")

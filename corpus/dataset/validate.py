@@ -39,26 +39,43 @@ def validate(folder: Path) -> Report:
         problems.append(f"{folder}: cannot read build.json and README.md ({e})")
         return report
 
+    card_configs = [c["config_name"] for c in card.get("configs", [])]
+    infos = card.get("dataset_info", {})
+    infos = {i.get("config_name", "default"): i for i in (infos if isinstance(infos, list) else [infos])}
+    loaded: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory(prefix="corpus-validate-") as cache:
         datasets.disable_progress_bars()
-        try:
-            ds = datasets.load_dataset(str(folder), cache_dir=cache)
-        except Exception as e:  # any failure to load is the finding itself
-            problems.append(f"load_dataset({str(folder)!r}) failed: {type(e).__name__}: {e}")
-            return report
-        splits = {name: ds[name].to_list() for name in ds}
-        features = {name: ds[name].features for name in ds}
-
-    for name, feats in features.items():
-        if feats != FEATURES:
-            problems.append(f"split {name}: Features differ from the toolkit's schema: {feats}")
-    yaml_sizes = {s["name"]: s["num_examples"] for s in card.get("dataset_info", {}).get("splits", [])}
-    for name, rows in splits.items():
-        figures[f"rows.{name}"] = len(rows)
-        if yaml_sizes.get(name) != len(rows):
-            problems.append(f"split {name}: {len(rows)} rows loaded, card YAML says {yaml_sizes.get(name)}")
-        if manifest["splits"].get(name, {}).get("rows") != len(rows):
-            problems.append(f"split {name}: {len(rows)} rows loaded, build.json says {manifest['splits'].get(name)}")
+        for config in card_configs:
+            try:
+                ds = datasets.load_dataset(str(folder), config, cache_dir=cache)
+            except Exception as e:  # any failure to load is the finding itself
+                problems.append(f"load_dataset({str(folder)!r}, {config!r}) failed: {type(e).__name__}: {e}")
+                return report
+            for name in ds:
+                if ds[name].features != FEATURES:
+                    problems.append(f"{config}/{name}: Features differ from the toolkit's schema: {ds[name].features}")
+            loaded[config] = {name: ds[name].to_list() for name in ds}
+    if "default" not in loaded:
+        problems.append("the card declares no default config")
+        return report
+    splits = loaded["default"]
+    expected = {"default": {n: s["rows"] for n, s in manifest["splits"].items()}}
+    if manifest.get("real"):
+        expected["real"] = {"test": manifest["real"]["rows"]}
+    for config, config_splits in loaded.items():
+        yaml_sizes = {s["name"]: s["num_examples"] for s in infos.get(config, {}).get("splits", [])}
+        for name, rows in config_splits.items():
+            figures[f"rows.{config}.{name}"] = len(rows)
+            if yaml_sizes.get(name) != len(rows):
+                problems.append(f"{config}/{name}: {len(rows)} rows loaded, card YAML says {yaml_sizes.get(name)}")
+            if expected.get(config, {}).get(name) != len(rows):
+                problems.append(f"{config}/{name}: {len(rows)} rows loaded, build.json says "
+                                f"{expected.get(config, {}).get(name)}")
+        for r in (r for rows in config_splits.values() for r in rows):
+            if config == "real" and r["origin"] != ORIGINS.index("real"):
+                problems.append(f"real/{r['id']}: origin is not 'real'")
+            if config != "default" and (why := check(r["clean"], r["noisy"], r["edits"])):
+                problems.append(f"{config}/{r['id']}: {why}")
 
     bad_edits, ids, covered = [], set(), set()
     docs: dict[tuple[str, str], str] = {}

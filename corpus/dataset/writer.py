@@ -19,8 +19,9 @@ def to_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(encoded, schema=FEATURES.arrow_schema)
 
 
-def write_split(rows: list[dict], split: str, data_dir: Path, rows_per_shard: int) -> list[dict]:
-    """Write data/<split>-0000i-of-0000N.parquet; return one {path, rows, bytes, nbytes} per shard."""
+def write_split(rows: list[dict], split: str, root: Path, folder: str, rows_per_shard: int) -> list[dict]:
+    """Write <folder>/<split>-0000i-of-0000N.parquet under root; return one {path, rows, bytes, nbytes} per shard."""
+    data_dir = root / folder
     data_dir.mkdir(parents=True, exist_ok=True)
     n = max(1, math.ceil(len(rows) / rows_per_shard))
     shards = []
@@ -29,6 +30,6 @@ def write_split(rows: list[dict], split: str, data_dir: Path, rows_per_shard: in
         path = data_dir / f"{split}-{i:05d}-of-{n:05d}.parquet"
         pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS,
                        use_content_defined_chunking=True, write_page_index=True)
-        shards.append({"path": f"data/{path.name}", "rows": table.num_rows, "bytes": path.stat().st_size,
+        shards.append({"path": f"{folder}/{path.name}", "rows": table.num_rows, "bytes": path.stat().st_size,
                        "nbytes": table.nbytes})
     return shards

@@ -1,7 +1,8 @@
 """A first spin detector: a per-paragraph score from the spinner's fingerprints.
 
 Evidence: re-join artifacts (space before punctuation, spaced quotes, re-spaced document numbers, glued
-paragraphs) and spinner outputs that clean text almost never contains. Words that spinners output but clean
+paragraphs), spinner outputs that clean text almost never contains, and (when a language model is at hand)
+spinner outputs whose original the model of clean text clearly prefers in context. Words that spinners output but clean
 text also uses ("những", "thay đổi", "triển khai") are deliberately not evidence on their own.
 """
 
@@ -22,7 +23,7 @@ _ARTIFACTS = {
     "spaced_quotes": re.compile(r"“ | ”"),
     "spaced_docnum": re.compile(r"\d+ [–-] [A-ZĐ]+ / [A-ZĐ]"),
 }
-_WEIGHTS = {"artifact": 0.8, "phrase": 1.0}
+_WEIGHTS = {"artifact": 0.8, "spun_phrase": 1.0, "lm_prefers_original": 0.6}
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,20 @@ def _alternation(phrases: list[str], flags: int) -> re.Pattern:
     return re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", flags)
 
 
-def detect(paragraph: str) -> Detection:
+def detect(paragraph: str, lm_hits: int = 0) -> Detection:
+    """Label and score one paragraph. `lm_hits` is how many of its spinner outputs a language model of clean
+    text would rather see restored (corpus.spin.restore computes it); it counts only beside surface evidence."""
     if paragraph_kind(paragraph) != BODY:
         return Detection(BOILERPLATE, 0.0, {})
     evidence = {name: len(p.findall(paragraph)) for name, p in _ARTIFACTS.items()}
     evidence["glued_paragraphs"] = len(unglue(paragraph)) - 1
     evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + len(_title_case_expansions().findall(paragraph))
+    surface = any(evidence.values())
+    evidence["lm_prefers_original"] = lm_hits
     evidence = {k: v for k, v in evidence.items() if v}
-    raw = sum(v * (_WEIGHTS["phrase"] if k == "spun_phrase" else _WEIGHTS["artifact"]) for k, v in evidence.items())
+    # The model only amplifies surface evidence: out of its training domain it prefers the dictionary's
+    # originals in perfectly clean text too (measured: 33 of 51 clean paragraphs of other domains).
+    raw = sum(v * _WEIGHTS.get(k, _WEIGHTS["artifact"]) for k, v in evidence.items()
+              if surface or k != "lm_prefers_original")
     score = round(1 - math.exp(-0.5 * raw), 4)
     return Detection("spun" if score >= THRESHOLD else "clean", score, evidence)

@@ -9,6 +9,10 @@ them back as dicts; every function here takes either.
 
 from __future__ import annotations
 
+import itertools
+import re
+from difflib import SequenceMatcher
+
 EDIT_FIELDS = ("clean_start", "clean_end", "noisy_start", "noisy_end", "kind", "rule", "replacement")
 
 
@@ -64,3 +68,27 @@ def check(clean: str, noisy: str, edits: list) -> str | None:
     if clean[cursor_c:] != noisy[cursor_n:]:
         return "text after the last edit differs between clean and noisy"
     return None
+
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def align(clean: str, noisy: str, kind: str = "real", rule: str = "aligned") -> list[tuple]:
+    """Exact edits between two texts nobody recorded edits for (real spun pages), from a token alignment.
+
+    Tokens are words, runs of spaces and single punctuation marks; differing blocks separated only by spaces
+    are merged into one edit ("tổ chức triển khai thực thi" -> one edit, not two).
+    """
+    a, b = _TOKEN.findall(clean), _TOKEN.findall(noisy)
+    a_at = [0, *itertools.accumulate(map(len, a))]
+    b_at = [0, *itertools.accumulate(map(len, b))]
+    blocks: list[list[int]] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if blocks and all(t.isspace() for t in a[blocks[-1][1] : i1]):  # only spaces in between: merge
+            blocks[-1][1], blocks[-1][3] = i2, j2
+        else:
+            blocks.append([i1, i2, j1, j2])
+    changes = [(a_at[i1], a_at[i2], noisy[b_at[j1] : b_at[j2]], kind, rule) for i1, i2, j1, j2 in blocks]
+    return realise(clean, changes)[1]

@@ -1,0 +1,164 @@
+"""`corpus detect`, `corpus restore`, `corpus eval` and `corpus eval-detector`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def read_paragraphs(paths: list[Path], field: str) -> list[str]:
+    """Paragraphs of text files (segmented, boilerplate kept) or of a JSONL field, in input order; stdin if none."""
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+
+    texts: list[str] = []
+    sources = [(str(p), p) for p in paths] or [("stdin", None)]
+    for name, path in sources:
+        try:
+            raw = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            _fail(f"{name}: cannot read ({e})", 2)
+        if name.endswith(".jsonl"):
+            for n, line in enumerate(raw.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)[field]
+                except (ValueError, KeyError, TypeError):
+                    _fail(f"{name}:{n}: expected a JSON object with a string field {field!r}", 2)
+                if not isinstance(value, str):
+                    _fail(f"{name}:{n}: field {field!r} is not a string", 2)
+                texts.append(normalize(value))
+        else:
+            texts += [p for _, p in segment(normalize(raw))]
+    return texts
+
+
+def detect_command(
+    paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
+    field: str = typer.Option("text", "--field", help="JSONL field holding the paragraph."),
+    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz), for its evidence."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph, in input order."),
+) -> None:
+    """Label each paragraph boilerplate / clean / spun, with a score in [0, 1] and the evidence."""
+    from corpus.spin.detect import detect
+    from corpus.spin.restore import load_restorer
+
+    if lm is not None and not lm.is_file():
+        _fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
+    judge = load_restorer(str(lm)).detect if lm is not None else detect
+    for text in read_paragraphs(paths or [], field):
+        d = judge(text)
+        if as_json:
+            typer.echo(json.dumps({"label": d.label, "score": d.score, "evidence": d.evidence, "text": text},
+                                  ensure_ascii=False))
+        else:
+            evidence = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "-"
+            typer.echo(f"{d.label:<12}{d.score:.3f}  {evidence:<40} {text[:70]}")
+
+
+def restore_command(
+    paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
+    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz); without it only "
+                            "formatting artifacts are undone."),
+    field: str = typer.Option("noisy", "--field", help="JSONL field holding the spun paragraph."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph with the edits."),
+) -> None:
+    """The lexicon baseline de-spinner: restored paragraphs in input order, one per line."""
+    from corpus.spin.edits import as_dict
+    from corpus.spin.restore import load_restorer
+
+    if lm is not None and not lm.is_file():
+        _fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
+    if lm is None:
+        typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
+    restorer = load_restorer(str(lm) if lm else None)
+    for text in read_paragraphs(paths or [], field):
+        restored, edits = restorer.restore(text)
+        if as_json:
+            typer.echo(json.dumps({"noisy": text, "restored": restored, "edits": [as_dict(e) for e in edits]},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(restored.replace("\n", " "))
+
+
+def _load_split(dist: Path, config: str, split: str) -> list[dict]:
+    import tempfile
+
+    import datasets
+
+    datasets.disable_progress_bars()
+    with tempfile.TemporaryDirectory(prefix="corpus-eval-") as cache:
+        try:
+            return datasets.load_dataset(str(dist), config, split=split, cache_dir=cache).to_list()
+        except Exception as e:  # a missing config or split, or not a dataset folder
+            _fail(f"cannot load {config}/{split} from {dist}: {type(e).__name__}: {e}", 2)
+
+
+def eval_command(
+    dist: Path = typer.Argument(..., help="A built version folder."),
+    split: str = typer.Option("test", "--split"),
+    config: str = typer.Option("default", "--config", help="default (synthetic) or real."),
+    predictions: Path = typer.Option(None, "--predictions", help="JSONL with id and prediction per row."),
+    baseline: str = typer.Option(None, "--baseline", help="identity or lexicon: score a built-in baseline."),
+    out: Path = typer.Option(Path("eval.json"), "--out", help="Where to write the scores as JSON."),
+) -> None:
+    """Score de-spinning predictions: exact match, CER, WER, chrF, edit P/R/F0.5, error reduction, harm."""
+    from corpus.baselines import evaluate_rows, predict
+    from corpus.evaluate import format_table
+    from corpus.spin.restore import load_restorer
+
+    if (predictions is None) == (baseline is None):
+        _fail("give exactly one of --predictions FILE or --baseline identity|lexicon", 2)
+    rows = _load_split(dist, config, split)
+    if baseline is not None:
+        lm = dist / "lm.tsv.gz"
+        try:
+            preds = predict(baseline, [r["noisy"] for r in rows],
+                            load_restorer(str(lm) if lm.is_file() else None) if baseline == "lexicon" else None)
+        except ValueError as e:
+            _fail(str(e), 2)
+        name = baseline
+    else:
+        by_id = {}
+        for n, line in enumerate(predictions.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                    by_id[obj["id"]] = str(obj["prediction"])
+                except (ValueError, KeyError, TypeError):
+                    _fail(f"{predictions}:{n}: expected a JSON object with id and prediction", 2)
+        missing = [r["id"] for r in rows if r["id"] not in by_id]
+        if missing:
+            _fail(f"{predictions}: no prediction for {len(missing)} of {len(rows)} rows (first: {missing[0]})", 2)
+        preds, name = [by_id[r["id"]] for r in rows], predictions.name
+    scores = evaluate_rows(rows, preds)
+    typer.echo(f"{config}/{split}: {len(rows)} rows")
+    typer.echo(format_table({name: scores}, ["exact_match", "cer", "wer", "chrf", "edit_precision",
+                                             "edit_recall", "edit_f05", "error_reduction", "harm"]))
+    out.write_text(json.dumps({"dist": str(dist), "config": config, "split": split, "system": name,
+                               "scores": scores}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def eval_detector_command(
+    dist: Path = typer.Argument(..., help="A built version folder."),
+    split: str = typer.Option("test", "--split"),
+    config: str = typer.Option("default", "--config"),
+) -> None:
+    """ROC-AUC, and precision / recall at the default threshold, of the spin detector on a split."""
+    from corpus.baselines import evaluate_detector
+    from corpus.evaluate import format_table
+
+    rows = _load_split(dist, config, split)
+    scores = evaluate_detector(rows)
+    typer.echo(f"{config}/{split}: {len(rows)} rows, {scores['positives']} spun")
+    typer.echo(format_table({"detector": scores}, ["roc_auc", "precision", "recall", "f1", "threshold"]))

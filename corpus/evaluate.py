@@ -1,0 +1,243 @@
+"""Metrics for de-spinning models (noisy -> clean) and spin detectors.
+
+Pure functions, no I/O: a benchmark script reads rows and predictions, these turn them into numbers.
+Character- and word-level error rates say how far a prediction is from the reference; edit-level
+precision/recall says whether the model made the *right* changes and only those (copying the input
+scores well on CER for lightly spun text, but has recall 0); error_reduction and harm put the model
+next to the do-nothing baseline, which is the one to beat.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Hashable, Sequence
+
+Edit = tuple[int, int, tuple[str, ...]]
+
+# Syllables and punctuation marks as separate tokens: the spinner swaps syllable groups, and a mark
+# glued to a syllable ("tỉnh.") must not make the syllable a different token. The price: whitespace is
+# no token, so the spinner's "tỉnh ." is invisible to edits (CER/WER still see it).
+_TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Syllables and punctuation marks of `text`, case kept (a case change is a real edit)."""
+    return _TOKEN.findall(text)
+
+
+def levenshtein(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Edit distance (insert/delete/substitute, all cost 1) between two strings or token lists.
+
+    Spun paragraphs differ all over, so stripping the common prefix/suffix alone leaves ~1,000 x 1,000
+    middles; a Python DP over that takes tenths of a second a row. Hyyrö's bit-parallel algorithm keeps one column of the
+    DP table as bits of a Python int, so each character of `b` costs a handful of big-int operations.
+    """
+    start = 0
+    end_a, end_b = len(a), len(b)
+    while start < end_a and start < end_b and a[start] == b[start]:
+        start += 1
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    a, b = a[start:end_a], b[start:end_b]
+    if len(a) < len(b):
+        a, b = b, a  # the longer one becomes the bit vector: fewer Python-level loop turns
+    m = len(a)
+    if not b:
+        return m
+    match: dict[Hashable, int] = {}
+    for i, item in enumerate(a):
+        match[item] = match.get(item, 0) | (1 << i)
+    mask = (1 << m) - 1
+    last = 1 << (m - 1)
+    vp, vn, dist = mask, 0, m  # vertical deltas of column 0 are all +1 (D[i][0] = i)
+    for item in b:
+        x = match.get(item, 0)
+        d0 = ((((x & vp) + vp) & mask) ^ vp) | x | vn
+        hp = vn | (~(d0 | vp) & mask)
+        hn = d0 & vp
+        if hp & last:
+            dist += 1
+        elif hn & last:
+            dist -= 1
+        hp = ((hp << 1) | 1) & mask  # row 0 grows by one per column (D[0][j] = j)
+        hn = (hn << 1) & mask
+        vp = hn | (~(d0 | hp) & mask)
+        vn = hp & d0
+    return dist
+
+
+def token_edits(source: str, target: str) -> list[Edit]:
+    """Edits turning `source` into `target`: (start, end) token span of `source` and its replacement.
+
+    A phrase swap ("hiệu suất cao" -> "hiệu quả") must be one edit, or a model is scored on how the aligner
+    cuts it up. difflib already gives one opcode per gap between matching blocks, so the merge of adjacent
+    changed opcodes is a guard that keeps this definition if the aligner changes. Changes separated by an
+    unchanged token stay apart ("thay đổi" -> "đổi mới" is two edits: "thay" deleted, "mới" inserted).
+    Whitespace is not a token, so spacing-only changes ("tỉnh ." -> "tỉnh.") are invisible here (CER sees them).
+    """
+    if source == target:
+        return []  # what difflib would say, without the alignment cost
+    a, b = tokenize(source), tokenize(target)
+    edits: list[Edit] = []
+    block: list[int] | None = None  # [i1, i2, j1, j2] of the edit being merged
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            if block:
+                edits.append((block[0], block[1], tuple(b[block[2]:block[3]])))
+                block = None
+        elif block is None:
+            block = [i1, i2, j1, j2]
+        else:
+            block[1], block[3] = i2, j2
+    if block:
+        edits.append((block[0], block[1], tuple(b[block[2]:block[3]])))
+    return edits
+
+
+def _rate(distance: int, length: int) -> float:
+    """Errors per reference unit; an empty reference is 0 if matched exactly and 1 otherwise."""
+    return distance / length if length else float(distance > 0)
+
+
+def _distances(text: str, reference: str) -> tuple[int, int]:
+    """Character and whitespace-word edit distances of one row."""
+    if text == reference:
+        return 0, 0
+    return levenshtein(text, reference), levenshtein(text.split(), reference.split())
+
+
+def _f_beta(precision: float, recall: float, beta: float = 0.5) -> float:
+    """F-beta; beta 0.5 weighs precision more, as in grammatical error correction (a wrong edit costs more)."""
+    b2 = beta * beta
+    denominator = b2 * precision + recall
+    return (1 + b2) * precision * recall / denominator if denominator else 0.0
+
+
+def score(inputs: list[str], predictions: list[str], references: list[str]) -> dict:
+    """All de-spinning metrics for one model's predictions; see the module docstring for why each exists."""
+    n = len(inputs)
+    if not n == len(predictions) == len(references):
+        raise ValueError(f"lengths differ: {n} inputs, {len(predictions)} predictions, "
+                         f"{len(references)} references")
+    if not n:
+        raise ValueError("nothing to score")
+    import sacrebleu  # only score() needs it; detector_scores/format_table work without it
+
+    # Corpus-level rates: errors summed over rows before dividing, so long paragraphs weigh more.
+    ref_chars = sum(len(r) for r in references)
+    ref_words = sum(len(r.split()) for r in references)
+    input_dist = [_distances(s, r) for s, r in zip(inputs, references)]
+    # a prediction equal to its input (the identity baseline, untouched rows) costs nothing to re-measure
+    pred_dist = [d if p == s else _distances(p, r)
+                 for s, p, r, d in zip(inputs, predictions, references, input_dist)]
+    cer = _rate(sum(c for c, _ in pred_dist), ref_chars)
+    wer = _rate(sum(w for _, w in pred_dist), ref_words)
+    input_cer = _rate(sum(c for c, _ in input_dist), ref_chars)
+
+    tp = n_hyp = n_gold = 0
+    for source, prediction, reference in zip(inputs, predictions, references):
+        gold = set(token_edits(source, reference))
+        hyp = gold if prediction == reference else set(token_edits(source, prediction))
+        tp += len(gold & hyp)
+        n_hyp += len(hyp)
+        n_gold += len(gold)
+    precision = tp / n_hyp if n_hyp else 1.0  # no edits proposed: none of them wrong
+    recall = tp / n_gold if n_gold else 1.0  # nothing to fix: nothing missed
+
+    untouched = [prediction != source for source, prediction, reference in zip(inputs, predictions, references)
+                 if source == reference]  # for each untouched row: did the model change it?
+
+    chrf = sacrebleu.metrics.CHRF().corpus_score(predictions, [references]).score
+    return {
+        "rows": n,
+        "exact_match": round(sum(p == r for p, r in zip(predictions, references)) / n, 4),
+        "cer": round(cer, 4),
+        "wer": round(wer, 4),
+        "chrf": round(chrf, 4),
+        "edit_precision": round(precision, 4),
+        "edit_recall": round(recall, 4),
+        "edit_f05": round(_f_beta(precision, recall), 4),
+        # negative when the model makes things worse than leaving the input alone
+        "error_reduction": round(1 - cer / input_cer, 4) if input_cer else 0.0,
+        "input_cer": round(input_cer, 4),
+        "untouched_rows": len(untouched),
+        # a de-spinner will meet unspun text too; rewriting it is damage the spun-row metrics can hide
+        "harm": round(sum(untouched) / len(untouched), 4) if untouched else 0.0,
+        "spun_rows": n - len(untouched),
+    }
+
+
+def detector_scores(labels: list[int], scores: list[float], threshold: float) -> dict:
+    """How well `scores` (higher = more likely spun) separate spun rows (label 1) from clean ones (0).
+
+    ROC AUC is threshold-free (the chance a random spun row outscores a random clean one, ties half);
+    precision/recall/F1/accuracy are at `score >= threshold`, the operating point actually used.
+    Precision is 0.0 when nothing is flagged and recall 0.0 when there are no spun rows.
+    """
+    n = len(labels)
+    if n != len(scores):
+        raise ValueError(f"lengths differ: {n} labels, {len(scores)} scores")
+    if any(label not in (0, 1) for label in labels):
+        raise ValueError("labels must be 0 (clean) or 1 (spun)")
+    positives = sum(labels)
+    negatives = n - positives
+
+    roc_auc = None
+    if positives and negatives:
+        order = sorted(range(n), key=lambda k: scores[k])
+        ranks = [0.0] * n
+        i = 0
+        while i < n:  # tied scores share their mean rank (1-based)
+            j = i
+            while j + 1 < n and scores[order[j + 1]] == scores[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                ranks[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        rank_sum = sum(r for r, label in zip(ranks, labels) if label)
+        roc_auc = round((rank_sum - positives * (positives + 1) / 2) / (positives * negatives), 4)
+
+    flagged = [s >= threshold for s in scores]
+    tp = sum(f and label == 1 for f, label in zip(flagged, labels))
+    fp = sum(f and label == 0 for f, label in zip(flagged, labels))
+    tn = sum(not f and label == 0 for f, label in zip(flagged, labels))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / positives if positives else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "rows": n,
+        "positives": positives,
+        "roc_auc": roc_auc,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "threshold": threshold,
+        "accuracy": round((tp + tn) / n, 4) if n else 0.0,
+    }
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def format_table(results: dict[str, dict], keys: list[str]) -> str:
+    """Plain-text table, one row per result name and one column per key, to compare models at a glance.
+
+    Numbers are right-aligned with 4 decimals; a missing key or a None (e.g. roc_auc with one class) shows "-".
+    """
+    header = ["name", *keys]
+    body = [[name, *(_cell(result.get(key)) for key in keys)] for name, result in results.items()]
+    widths = [max(len(row[c]) for row in [header, *body]) for c in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in body)])

@@ -1,0 +1,79 @@
+"""A small syllable trigram language model of clean text, with stupid backoff.
+
+Enough to rank a handful of candidate phrases in context ("phục vụ nhân dân" against "Giao hàng nhân dân"),
+which is all the detector and the baseline restorer ask of it. Stored as a gzipped TSV of n-gram counts
+(reviewable, no pickle), loaded into one dict.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+_SYLLABLE = re.compile(r"[^\W_]+")
+BACKOFF = math.log(0.4)
+BOUNDARY = "<s>"
+
+
+def syllables(text: str) -> list[str]:
+    return [s.lower() for s in _SYLLABLE.findall(text)]
+
+
+class NgramModel:
+    def __init__(self, counts: dict[str, int]):
+        self.counts = counts
+        self.total = counts.get("", 0) or 1
+        self.vocabulary = counts.get("\x00vocabulary", 0) or 1
+
+    @classmethod
+    def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
+        counts: Counter = Counter()
+        vocabulary = set()
+        for text in texts:
+            words = [BOUNDARY, *syllables(text), BOUNDARY]
+            vocabulary.update(words)
+            counts[""] += len(words)
+            for i, w in enumerate(words):
+                counts[w] += 1
+                if i >= 1:
+                    counts[words[i - 1] + " " + w] += 1
+                if i >= 2:
+                    counts[words[i - 2] + " " + words[i - 1] + " " + w] += 1
+        if min_trigram > 1:
+            counts = Counter({k: v for k, v in counts.items() if k.count(" ") < 2 or v >= min_trigram})
+        counts["\x00vocabulary"] = len(vocabulary)
+        return cls(dict(counts))
+
+    def save(self, path: Path) -> None:
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as f:
+            for key in sorted(self.counts):
+                f.write(f"{key}\t{self.counts[key]}\n")
+
+    @classmethod
+    def load(cls, path: Path) -> NgramModel:
+        counts = {}
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.rstrip("\n").rpartition("\t")
+                counts[key] = int(value)
+        return cls(counts)
+
+    def logprob(self, history: tuple[str, ...], word: str) -> float:
+        """Stupid-backoff log score of `word` after up to two history syllables."""
+        c = self.counts
+        penalty = 0.0
+        for n in range(min(2, len(history)), 0, -1):
+            context = " ".join(history[-n:])
+            joint = c.get(context + " " + word)
+            if joint:
+                return penalty + math.log(joint / c[context])
+            penalty += BACKOFF
+        return penalty + math.log((c.get(word, 0) + 0.1) / (self.total + 0.1 * self.vocabulary))
+
+    def score(self, words: list[str], start: int = 0) -> float:
+        """Total log score of words[start:], each conditioned on the two words before it."""
+        return sum(self.logprob(tuple(words[max(0, i - 2) : i]), words[i]) for i in range(start, len(words)))

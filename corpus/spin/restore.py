@@ -1,0 +1,107 @@
+"""The reference de-spinner: invert the lexicon, let a clean-text language model choose, undo the artifacts.
+
+A baseline for the card, not a research model. Paragraphs the detector calls clean are returned untouched;
+in the others every spinner output the lexicon knows is a candidate for restoration, and a restoration is
+made only when the language model prefers it in its context by `margin` (log score), which keeps the harm
+to legitimately used words ("những", "triển khai") low.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import ahocorasick
+
+from corpus.spin.detect import Detection, detect
+from corpus.spin.edits import realise
+from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
+from corpus.spin.lm import NgramModel, syllables
+from corpus.text.segment import is_title_case
+
+_SPACE_BEFORE = re.compile(r"(?<=[^\s]) (?=[.,;:!?](?:\s|$|[^\W\d_]))")
+_GLUED = re.compile(r"(?<=[^\s]) \.(?=[^\W\d_]{2})")
+_QUOTE_SPACE = re.compile(r"(?<=“) | (?=”)")
+_DOCNUM = re.compile(r"\b(\d+) – ([A-ZĐ][A-ZĐ0-9]*) / ([A-ZĐ][A-ZĐ0-9]*(?: / [A-ZĐ][A-ZĐ0-9-]*)*)")
+
+
+class Restorer:
+    def __init__(self, lm: NgramModel | None, lexicon: Lexicon | None = None, margin: float = 2.0):
+        self.lm, self.margin = lm, margin
+        lexicon = lexicon or default_lexicon()
+        self.sources: dict[str, list[tuple[str, str]]] = {}  # spun output -> [(original, rule)]
+        for g in lexicon.groups:
+            for t in g.targets:
+                for s in g.sources if g.directed else [m for m in g.targets if m != t]:
+                    options = self.sources.setdefault(t.lower(), [])
+                    if (s, g.rule) not in options:
+                        options.append((s, g.rule))
+        self.automaton = ahocorasick.Automaton()
+        for key in self.sources:
+            self.automaton.add_word(key, (len(key), key))
+        self.automaton.make_automaton()
+        self.expansions = {v: k for k, v in abbreviations().items()}
+
+    def detect(self, noisy: str) -> Detection:
+        """The detector with this restorer's language-model evidence."""
+        return detect(noisy, len(self._lexical(noisy, [])) if self.lm is not None else 0)
+
+    def restore(self, noisy: str, force: bool = False) -> tuple[str, list[tuple]]:
+        """The restored text and the edits from noisy to it; untouched when the detector says clean."""
+        lexical = self._lexical(noisy, []) if self.lm is not None else []
+        if not force and detect(noisy, len(lexical)).label != "spun":
+            return noisy, []
+        changes: list[tuple] = []
+        first, newline, _ = noisy.partition("\n")
+        if newline and is_title_case(first):
+            changes.append((0, len(first) + 1, "", "seo_title", "drop_title_line"))
+        for m in _GLUED.finditer(noisy):
+            changes.append((m.start(), m.start() + 1, "", "punct_space", "drop_space"))
+            changes.append((m.end(), m.end(), "\n", "glue", "restore_break"))
+        glued = {m.start() for m in _GLUED.finditer(noisy)}
+        for m in _SPACE_BEFORE.finditer(noisy):
+            if m.start() not in glued:
+                changes.append((m.start(), m.end(), "", "punct_space", "drop_space"))
+        for m in _QUOTE_SPACE.finditer(noisy):
+            changes.append((m.start(), m.end(), "", "quote_space", "drop_space"))
+        for m in _DOCNUM.finditer(noisy):
+            changes.append((m.start(), m.end(), f"{m[1]}-{m[2]}/{m[3].replace(' / ', '/')}", "docnum",
+                            "docnum_join"))
+        for expansion, abbreviation in self.expansions.items():
+            for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?!\w)", noisy):
+                changes.append((m.start(), m.end(), abbreviation, "abbreviation", f"abbreviations:{abbreviation}"))
+        taken = [(a, b) for a, b, *_ in changes if b > a]
+        changes += [c for c in lexical if not any(a < c[1] and c[0] < b for a, b in taken)]
+        return realise(noisy, changes)
+
+    def _lexical(self, noisy: str, taken: list[tuple[int, int]]) -> list[tuple]:
+        low = noisy.lower()
+        n = len(low)
+        out = []
+        for last, (length, key) in self.automaton.iter_long(low):
+            start, end = last - length + 1, last + 1
+            if (start and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
+                continue
+            if any(a < end and start < b for a, b in taken):
+                continue
+            left = syllables(noisy[max(0, start - 40) : start])[-2:]
+            right = syllables(noisy[end : end + 40])[:2]
+            keep = self.lm.score([*left, *syllables(key), *right], len(left))
+            best, best_score = None, keep + self.margin
+            for source, rule in self.sources[key]:
+                s = self.lm.score([*left, *syllables(source), *right], len(left))
+                if s > best_score:
+                    best, best_score = (source, rule), s
+            if best:
+                source, rule = best
+                if noisy[start].isupper():
+                    source = source[0].upper() + source[1:]
+                out.append((start, end, source, "lexical", rule))
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_restorer(lm_path: str | None) -> Restorer:
+    from pathlib import Path
+
+    return Restorer(NgramModel.load(Path(lm_path)) if lm_path else None)
