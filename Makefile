@@ -5,13 +5,18 @@ BIN    := $(VENV)/bin
 RECIPE ?= recipes/default.toml
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test bench setup clean
+.PHONY: build test bench publish setup clean
 
 build: $(STAMP)
 	$(BIN)/corpus build $(RECIPE) --validate
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# make publish REPO=org/name [ARGS=--dry-run]: build (or reuse) the default recipe's version, then publish it.
+publish: $(STAMP)
+	@test -n "$(REPO)" || (echo "usage: make publish REPO=org/name [ARGS=--dry-run]" && exit 2)
+	$(BIN)/corpus publish "$$($(BIN)/corpus build $(RECIPE) --quiet)" --repo $(REPO) $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.noise

@@ -1,6 +1,8 @@
 """The `corpus` command line. Errors are one clear message and an exit code, never a traceback.
 
-Exit codes: 0 success, 1 validation found problems, 2 bad recipe or usage, 3 failed build (nothing written).
+Exit codes: 0 success, 1 validation found problems, 2 bad recipe or usage, 3 failed build (nothing written);
+publish: 4 no token, 5 token rejected, 6 repo not writable, 7 network down, 8 conflicting tag, 9 the repo
+changed during the commit, 10 other Hub error.
 """
 
 from __future__ import annotations
@@ -83,6 +85,47 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
     if not report.ok:
         _fail(f"INVALID {dist}:\n" + "\n".join(f"  - {p}" for p in report.problems), 1)
     typer.secho(f"valid: {dist}", fg=typer.colors.GREEN)
+
+
+@app.command()
+def publish(
+    dist: Path = typer.Argument(..., help="A built version folder, e.g. dist/vi-despin/0.1.0."),
+    repo: str = typer.Option(..., "--repo", help="Hub dataset repo, ORG/NAME."),
+    private: bool = typer.Option(False, "--private", help="Create the repo private (when it does not exist)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch no network."),
+    create_pr: bool = typer.Option(False, "--create-pr", help="Open a pull request instead of committing to main."),
+) -> None:
+    """Publish a built version to the Hugging Face Hub: one commit, then the tag v<version>."""
+    from corpus.dataset.publish import PublishError, plan
+    from corpus.dataset.publish import publish as run_publish
+
+    try:
+        release = plan(dist, repo)
+        typer.echo(release.describe())
+        if dry_run:
+            typer.echo("dry run: nothing sent")
+            return
+        run_publish(release, private=private, create_pr=create_pr, say=typer.echo)
+    except PublishError as e:
+        _fail(f"publish failed: {e}", e.code)
+
+
+@app.command()
+def versions(root: Path = typer.Argument(Path("dist"), help="Where builds land (corpus build --out).")) -> None:
+    """Built versions under ROOT: name, version, fingerprint, rows, date."""
+    import json
+
+    found = []
+    for manifest in sorted(root.glob("*/*/build.json")):
+        try:
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+            found.append((m["name"], m["version"], m["fingerprint"], m["counts"]["rows"], m.get("built_at", "?")))
+        except (OSError, ValueError, KeyError):
+            typer.echo(f"{manifest.parent}: unreadable build.json, skipped", err=True)
+    if not found:
+        typer.echo(f"no built versions under {root}")
+    for name, version, fingerprint, rows, built in found:
+        typer.echo(f"{name:<24}{version:<10}{fingerprint:<18}{rows:>9} rows  {built}")
 
 
 from corpus.cli_eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
