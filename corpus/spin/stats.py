@@ -52,7 +52,7 @@ def pair_statistics(pairs: list[tuple[str, str]]) -> dict:
     words = changed = clean_chars = noisy_chars = stops = spaced_stops = marks = spaced_marks = 0
     for clean, noisy in spun:
         words += len(_words(clean))
-        for kind, old, new in changes(clean, noisy):
+        for kind, old, _ in changes(clean, noisy):
             kinds[kind] += 1
             changed += len(old) or 1  # an insertion touches one place of the clean text
         clean_chars += len(clean)
