@@ -104,3 +104,12 @@ license = "CC BY-SA 3.0"
 @pytest.fixture()
 def small_recipe(tmp_path, wiki_articles):
     return write_small_recipe(tmp_path, wiki_articles)
+
+
+REAL_SECTION = f'''
+[real]
+pairs = "{(ROOT / "seeds" / "000_10ed56cc2b936aaa.restored.jsonl").as_posix()}"
+source = "seed"
+doc_id = "seeds/000_10ed56cc2b936aaa"
+draws = 3
+'''

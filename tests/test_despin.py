@@ -12,7 +12,7 @@ from corpus.recipe import load_recipe
 from corpus.spin.edits import apply
 from corpus.spin.lm import NgramModel
 from corpus.spin.restore import Restorer
-from tests.conftest import ROOT, SEO_TITLE, SPUN_STARTS, UNTOUCHED_STARTS, write_small_recipe
+from tests.conftest import REAL_SECTION, ROOT, SEO_TITLE, SPUN_STARTS, UNTOUCHED_STARTS, write_small_recipe
 
 CLEAN = [json.loads(line) for line in (ROOT / "tests" / "data" / "clean_paragraphs.jsonl").read_text(
     encoding="utf-8").splitlines()]
@@ -29,14 +29,7 @@ def cli(*args, stdin=None):
 def built(tmp_path_factory, wiki_articles):
     tmp = tmp_path_factory.mktemp("despin")
     recipe = write_small_recipe(tmp, wiki_articles)
-    text = recipe.read_text(encoding="utf-8") + f'''
-[real]
-pairs = "{(ROOT / "seeds" / "000_10ed56cc2b936aaa.restored.jsonl").as_posix()}"
-source = "seed"
-doc_id = "seeds/000_10ed56cc2b936aaa"
-draws = 3
-'''
-    recipe.write_text(text, encoding="utf-8")
+    recipe.write_text(recipe.read_text(encoding="utf-8") + REAL_SECTION, encoding="utf-8")
     folder, _ = build(load_recipe(recipe), tmp / "dist", quiet=True)
     return folder
 
