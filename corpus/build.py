@@ -20,7 +20,8 @@ from tqdm import tqdm
 import corpus
 from corpus.dataset.card import render_card
 from corpus.dataset.features import SPLITS
-from corpus.dataset.writer import write_split
+from corpus.dataset.writer import write_rejects, write_split
+from corpus.dedup import near_duplicates
 from corpus.pairs import document_rows
 from corpus.real import real_rows
 from corpus.recipe import Recipe
@@ -38,6 +39,7 @@ from corpus.text.segment import BODY, segment
 
 MANIFEST = "build.json"
 LM_FILE = "lm.tsv.gz"
+REJECTS_FILE = "rejects.parquet"
 
 
 class BuildError(RuntimeError):
@@ -54,16 +56,16 @@ def existing_fingerprint(folder: Path) -> str | None:
 def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]:
     """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph.
 
-    The accounting also keeps the spun and kept paragraphs of the recipe's real document, for the real config.
+    Reading drops what is not pair material (by reason, into `rejects`); near-duplicates are removed across the
+    whole input before any pair is made. The accounting keeps the real document's spun and kept paragraphs.
     """
     real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
     real_spun: dict[int, str] = {}
-    real_kept: list[tuple[int, str]] = []
-    lexicon = default_lexicon()
     dropped: Counter = Counter()
     per_source: dict[str, Counter] = defaultdict(Counter)
-    skipped, held_spun, rows = [], [], []
-    seen_clean: set[str] = set()
+    skipped, held_spun, rejects = [], [], []
+    seen_clean: dict[str, str] = {}
+    documents: list[tuple[str, str, list[tuple[int, str]]]] = []
     for source in recipe.sources:
         counts = per_source[source.name]
         docs = tqdm(read_source(source), desc=f"reading {source.name}", unit=" docs", disable=True if quiet else None,
@@ -77,7 +79,8 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
             for index, (kind, text) in enumerate(segment(normalize(doc.text, recipe.tone_marks),
                                                          recipe.repair_glued)):
                 counts["paragraphs"] += 1
-                reason = None
+                key = f"{source.name}/{doc.doc_id}/{index}"
+                reason, cluster = None, ""
                 if kind != BODY:
                     reason = kind
                 elif len(text) < recipe.min_chars:
@@ -86,28 +89,47 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
                     reason = "too_long"
                 elif source.role == "raw" and (d := detect(text)).label == "spun":
                     reason = "spun"
-                    held_spun.append({"id": f"{source.name}/{doc.doc_id}/{index}", "score": d.score,
-                                      "evidence": d.evidence})
+                    held_spun.append({"id": key, "score": d.score, "evidence": d.evidence})
                     if (source.name, doc.doc_id) == real_doc:
                         real_spun[index] = text
                 elif text in seen_clean:
-                    reason = "duplicate"
+                    reason, cluster = "duplicate", seen_clean[text]
                 if reason:
                     dropped[reason] += 1
+                    rejects.append({"id": key, "reason": reason, "cluster": cluster, "text": text})
                     continue
-                seen_clean.add(text)
+                seen_clean[text] = key
                 kept.append((index, text))
-            counts["paired"] += len(kept)
-            if (source.name, doc.doc_id) == real_doc:
-                real_kept = kept
-            rows += document_rows(source.name, doc.doc_id, kept, recipe.seed, recipe.noise, lexicon)
+            documents.append((source.name, doc.doc_id, kept))
+
+    flat = [(d, i, text) for d, (_, _, kept) in enumerate(documents) for i, text in kept]
+    twins = near_duplicates([text for _, _, text in flat], recipe.dedup) if recipe.dedup.enabled else {}
+    removed: set[tuple[int, int]] = set()
+    for position, twin in sorted(twins.items()):
+        d, index, text = flat[position]
+        source, doc_id, _ = documents[d]
+        kd, kindex, _ = flat[twin]
+        dropped["near_duplicate"] += 1
+        rejects.append({"id": f"{source}/{doc_id}/{index}", "reason": "near_duplicate",
+                        "cluster": f"{documents[kd][0]}/{documents[kd][1]}/{kindex}", "text": text})
+        removed.add((d, index))
+
+    lexicon = default_lexicon()
+    rows, real_kept = [], []
+    for d, (source, doc_id, kept) in enumerate(documents):
+        kept = [(i, t) for i, t in kept if (d, i) not in removed]
+        per_source[source]["paired"] += len(kept)
+        if (source, doc_id) == real_doc:
+            real_kept = kept
+        rows += document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)
     paragraphs = {
         "input": sum(c["paragraphs"] for c in per_source.values()),
         "paired": sum(c["paired"] for c in per_source.values()),
         "dropped": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
     accounting = {"paragraphs": paragraphs, "per_source": {k: dict(v) for k, v in per_source.items()},
-                  "skipped": skipped, "held_spun": held_spun, "real_spun": real_spun, "real_kept": real_kept}
+                  "skipped": skipped, "held_spun": held_spun, "real_spun": real_spun, "real_kept": real_kept,
+                  "rejects": rejects}
     return rows, accounting
 
 
@@ -154,6 +176,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                for name, split_rows in by_split.items()}}
         if real:
             configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.rows_per_shard)}
+        write_rejects(accounting["rejects"], tmp / REJECTS_FILE)
         # the baseline restorer's language model: clean text of the train split only, so test stays unseen
         lm = NgramModel.train(sorted({r["clean"] for r in by_split["train"]}))
         lm.save(tmp / LM_FILE)
@@ -208,6 +231,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
                      "shards": configs["real"]["test"]} if real else None,
             "language_model": LM_FILE,
+            "rejects": REJECTS_FILE,
             "skipped_inputs": accounting["skipped"],
             "held_spun_paragraphs": accounting["held_spun"],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import corpus
+from corpus.dedup import DedupSettings
 from corpus.spin.lexicon import data_files
 from corpus.spin.noise import NoiseSettings
 from corpus.text.normalize import TONE_POLICIES
@@ -73,6 +74,7 @@ class Recipe:
     min_chars: int
     max_chars: int
     noise: NoiseSettings
+    dedup: DedupSettings
     splits: dict[str, float]
     rows_per_shard: int
     real: InputFile | None = None  # hand-restored real pairs: the `real` test config, and calibration
@@ -82,13 +84,14 @@ class Recipe:
 
     def resolved(self) -> dict:
         """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
-        skip = ("path", "sources", "noise", "real")
+        skip = ("path", "sources", "noise", "dedup", "real")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         if self.real:
             out["real"] = {"name": self.real.name, "sha256": self.real.sha256}
         out["card_template"] = self.card_template.name
         out["changelog"] = list(self.changelog)
         out["noise"] = asdict(self.noise)
+        out["dedup"] = asdict(self.dedup)
         out["sources"] = [
             {**{k: v for k, v in asdict(s).items() if k != "inputs"}, "paths": list(s.paths),
              "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256} for i in s.inputs]}
@@ -134,6 +137,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
                "test": ((int, float), _REQUIRED)},
     "output": {"rows_per_shard": ((int,), 100_000)},
+    "dedup": {"near_threshold": ((int, float), 0.8), "num_perm": ((int,), 128), "shingle": ((int,), 3)},
     "real": {"pairs": ((str,), ""), "source": ((str,), ""), "doc_id": ((str,), ""), "draws": ((int,), 20)},
 }
 _SOURCE_SCHEMA = {
@@ -229,6 +233,11 @@ def load_recipe(path: Path | str) -> Recipe:
     for key, value in noise.items():
         if key != "variants" and isinstance(value, float | int) and not isinstance(value, bool) and not 0 <= value <= 1:
             problems.append(f"noise.{key}: {value} is not a rate between 0 and 1")
+    dedup = sections["dedup"]
+    if not 0 <= dedup["near_threshold"] <= 1:
+        problems.append(f"dedup.near_threshold: {dedup['near_threshold']} is not between 0 (off) and 1")
+    if dedup["num_perm"] < 16 or dedup["shingle"] < 1:
+        problems.append("dedup: need num_perm >= 16 and shingle >= 1")
     if noise["variants"] < 1:
         problems.append("noise.variants: must be at least 1")
     ratios = [splits[k] for k in ("train", "validation", "test")]
@@ -297,7 +306,8 @@ def load_recipe(path: Path | str) -> Recipe:
         license_link=ds["license_link"], card_template=template, seed=ds["seed"],
         changelog=tuple(ds["changelog"]), sources=tuple(sources), tone_marks=norm["tone_marks"],
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
-        noise=NoiseSettings(**noise), splits={k: float(splits[k]) for k in ("train", "validation", "test")},
+        noise=NoiseSettings(**noise), dedup=DedupSettings(**{**dedup, "near_threshold": float(dedup["near_threshold"])}),
+        splits={k: float(splits[k]) for k in ("train", "validation", "test")},
         rows_per_shard=sections["output"]["rows_per_shard"],
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
         calibration_draws=real_table["draws"],

@@ -100,6 +100,12 @@ def validate(folder: Path) -> Report:
     if len(bad_edits) > 20:
         problems.append(f"... and {len(bad_edits) - 20} more rows whose edits are not exact")
 
+    leaks = near_leakage(splits, manifest["recipe"].get("dedup"))
+    if leaks is not None:
+        figures["validation/test paragraphs with a near twin in train"] = leaks
+        if leaks:
+            problems.append(f"{leaks} validation/test paragraphs have a near-duplicate in train")
+
     paragraphs = manifest["counts"]["paragraphs"]
     dropped = sum(paragraphs["dropped"].values())
     figures["paragraphs read"] = paragraphs["input"]
@@ -113,3 +119,22 @@ def validate(folder: Path) -> Report:
     if manifest["counts"]["rows"] != len(ids):
         problems.append(f"manifest says {manifest['counts']['rows']} rows; {len(ids)} loaded")
     return report
+
+
+def near_leakage(splits: dict[str, list[dict]], dedup: dict | None) -> int | None:
+    """How many distinct validation/test paragraphs have a train paragraph at Jaccard >= the recipe's threshold."""
+    from corpus.dedup import DedupSettings, NearIndex
+
+    settings = DedupSettings(**dedup) if dedup else None
+    if settings is None or not settings.enabled:
+        return None
+
+    def paragraphs(names: tuple[str, ...]) -> list[str]:
+        return sorted({p for n in names for r in splits.get(n, []) for p in r["clean"].split("\n")})
+
+    index = NearIndex(settings)
+    train = paragraphs(("train",))
+    for i, (shingle_set, signature) in enumerate(zip(*index.signatures(train))):
+        index.add(str(i), shingle_set, signature)
+    held_out = paragraphs(("validation", "test"))
+    return sum(index.match(s, m) is not None for s, m in zip(*index.signatures(held_out)))

@@ -33,3 +33,12 @@ def write_split(rows: list[dict], split: str, root: Path, folder: str, rows_per_
         shards.append({"path": f"{folder}/{path.name}", "rows": table.num_rows, "bytes": path.stat().st_size,
                        "nbytes": table.nbytes})
     return shards
+
+
+REJECTS_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string()), ("cluster", pa.string()),
+                            ("text", pa.string())])
+
+
+def write_rejects(rejects: list[dict], path: Path) -> None:
+    """Every dropped paragraph with its reason (and, for duplicates, the id of the copy that was kept)."""
+    pq.write_table(pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA), path, compression="zstd")

@@ -1,0 +1,52 @@
+"""Near-duplicate removal on the civil code, the rejects table, and the leakage check of `corpus validate`."""
+
+import pyarrow.parquet as pq
+
+from corpus.dataset.validate import near_leakage
+from corpus.dedup import DedupSettings, jaccard, near_duplicates, shingles
+
+
+def test_civil_code_formulae_are_found_and_the_first_copy_kept(law_paragraphs):
+    texts = list(dict.fromkeys(law_paragraphs))
+    removed = near_duplicates(texts, DedupSettings())
+    assert len(removed) >= 3  # the civil code alone: 5 near twins among 2,000+ paragraphs
+    for i, kept in removed.items():
+        assert kept < i and kept not in removed  # the kept copy comes first and is itself kept
+        assert jaccard(shingles(texts[i], 3), shingles(texts[kept], 3)) >= 0.8
+    assert near_duplicates(texts, DedupSettings()) == removed  # same inputs, same answer
+    assert not DedupSettings(near_threshold=0).enabled and not DedupSettings(near_threshold=1).enabled
+
+
+def test_a_changed_word_is_a_near_twin_and_a_different_article_is_not():
+    a = ("Cá nhân, pháp nhân phải xác lập, thực hiện, chấm dứt quyền, nghĩa vụ dân sự của mình một cách thiện chí, "
+         "trung thực và không được xâm phạm đến lợi ích quốc gia, dân tộc, lợi ích công cộng của xã hội.")
+    b = a.replace("thiện chí", "thiện ý")
+    c = "Người lao động có quyền làm việc, tự do lựa chọn việc làm, nơi làm việc, nghề nghiệp, học nghề."
+    assert near_duplicates([a, c, b], DedupSettings()) == {2: 0}
+
+
+def test_validate_counts_leakage_into_train():
+    base = "Quyền dân sự chỉ có thể bị hạn chế theo quy định của luật trong trường hợp cần thiết vì lý do quốc phòng."
+    twin = base.replace("cần thiết", "thật cần thiết")
+    other = "Đất đai thuộc sở hữu toàn dân do Nhà nước đại diện chủ sở hữu và thống nhất quản lý theo luật định."
+    splits = {"train": [{"clean": base}], "validation": [{"clean": other}], "test": [{"clean": twin}]}
+    assert near_leakage(splits, {"near_threshold": 0.5, "num_perm": 128, "shingle": 3}) == 1
+    splits["test"] = [{"clean": other + "\n" + other}]
+    assert near_leakage(splits, {"near_threshold": 0.5, "num_perm": 128, "shingle": 3}) == 0
+    assert near_leakage(splits, {"near_threshold": 0, "num_perm": 128, "shingle": 3}) is None
+
+
+def test_rejects_table_lists_every_dropped_paragraph(tmp_path, small_recipe):
+    import json
+
+    from corpus.build import build
+    from corpus.recipe import load_recipe
+
+    folder, _ = build(load_recipe(small_recipe), tmp_path / "dist", quiet=True)
+    rejects = pq.read_table(folder / "rejects.parquet").to_pylist()
+    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    dropped = manifest["counts"]["paragraphs"]["dropped"]
+    assert len(rejects) == sum(dropped.values())
+    assert {r["reason"] for r in rejects} == set(dropped)
+    assert all(r["cluster"] for r in rejects if r["reason"] in ("duplicate", "near_duplicate"))
+    assert [r for r in rejects if r["reason"] == "spun"][0]["text"].startswith("Ủy viên Trung ương Đảng")
