@@ -7,12 +7,14 @@ under a drop reason. The version folder appears only complete: it is built in a 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
@@ -30,7 +32,6 @@ from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.baselines import results
 from corpus.spin.detect import THRESHOLD, detect
 from corpus.spin.restore import Restorer
-from corpus.spin.lexicon import default_lexicon
 from corpus.spin.lm import NgramModel
 from corpus.spin.stats import edit_kinds, pair_statistics
 from corpus.split import assign_split, stable_hash
@@ -53,12 +54,57 @@ def existing_fingerprint(folder: Path) -> str | None:
         return None
 
 
-def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]:
+def triage(text: str, raw: bool, tone_marks: str, repair_glued: bool, min_chars: int,
+           max_chars: int) -> list[tuple[int, str, str | None, dict | None]]:
+    """(index, paragraph, drop reason or None, detection of a spun raw paragraph) for one document.
+
+    Pure and per document, so it runs in any worker; duplicates are judged later, in reading order.
+    """
+    out = []
+    for index, (kind, paragraph) in enumerate(segment(normalize(text, tone_marks), repair_glued)):
+        reason, detection = None, None
+        if kind != BODY:
+            reason = kind
+        elif len(paragraph) < min_chars:
+            reason = "too_short"
+        elif len(paragraph) > max_chars:
+            reason = "too_long"
+        elif raw and (d := detect(paragraph)).label == "spun":
+            reason, detection = "spun", {"score": d.score, "evidence": d.evidence}
+        out.append((index, paragraph, reason, detection))
+    return out
+
+
+def _triage(job: tuple) -> list:
+    return triage(*job)
+
+
+def _pair(job: tuple) -> list[dict]:
+    return document_rows(*job)
+
+
+@contextmanager
+def executor(workers: int):
+    """An ordered map over `workers` processes (results come back in input order, so output never depends on
+    the number of workers); a plain map for one worker."""
+    if workers <= 1:
+        yield map
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield lambda fn, items: pool.imap(fn, items, chunksize=8)
+
+
+def collect_rows(recipe: Recipe, quiet: bool = False, workers: int = 1) -> tuple[list[dict], dict]:
     """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph.
 
     Reading drops what is not pair material (by reason, into `rejects`); near-duplicates are removed across the
     whole input before any pair is made. The accounting keeps the real document's spun and kept paragraphs.
     """
+    with executor(workers) as pmap:
+        return _collect(recipe, quiet, pmap)
+
+
+def _collect(recipe: Recipe, quiet: bool, pmap) -> tuple[list[dict], dict]:
     real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
     real_spun: dict[int, str] = {}
     dropped: Counter = Counter()
@@ -68,31 +114,28 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
     documents: list[tuple[str, str, list[tuple[int, str]]]] = []
     for source in recipe.sources:
         counts = per_source[source.name]
-        docs = tqdm(read_source(source), desc=f"reading {source.name}", unit=" docs", disable=True if quiet else None,
-                    file=sys.stderr, leave=False)
-        for doc in docs:
+        read = []
+        for doc in read_source(source):
             if isinstance(doc, Skip):
                 skipped.append({"source": doc.source, "where": doc.where, "reason": doc.reason})
-                continue
+            else:
+                read.append(doc)
+        jobs = ((doc.text, source.role == "raw", recipe.tone_marks, recipe.repair_glued, recipe.min_chars,
+                 recipe.max_chars) for doc in read)
+        triaged = tqdm(pmap(_triage, jobs), total=len(read), desc=f"reading {source.name}", unit=" docs",
+                       disable=True if quiet else None, file=sys.stderr, leave=False)
+        for doc, paragraphs in zip(read, triaged):
             counts["documents"] += 1
+            counts["paragraphs"] += len(paragraphs)
             kept: list[tuple[int, str]] = []
-            for index, (kind, text) in enumerate(segment(normalize(doc.text, recipe.tone_marks),
-                                                         recipe.repair_glued)):
-                counts["paragraphs"] += 1
+            for index, text, reason, detection in paragraphs:
                 key = f"{source.name}/{doc.doc_id}/{index}"
-                reason, cluster = None, ""
-                if kind != BODY:
-                    reason = kind
-                elif len(text) < recipe.min_chars:
-                    reason = "too_short"
-                elif len(text) > recipe.max_chars:
-                    reason = "too_long"
-                elif source.role == "raw" and (d := detect(text)).label == "spun":
-                    reason = "spun"
-                    held_spun.append({"id": key, "score": d.score, "evidence": d.evidence})
+                cluster = ""
+                if reason == "spun":
+                    held_spun.append({"id": key, **detection})
                     if (source.name, doc.doc_id) == real_doc:
                         real_spun[index] = text
-                elif text in seen_clean:
+                elif reason is None and text in seen_clean:
                     reason, cluster = "duplicate", seen_clean[text]
                 if reason:
                     dropped[reason] += 1
@@ -114,14 +157,17 @@ def collect_rows(recipe: Recipe, quiet: bool = False) -> tuple[list[dict], dict]
                         "cluster": f"{documents[kd][0]}/{documents[kd][1]}/{kindex}", "text": text})
         removed.add((d, index))
 
-    lexicon = default_lexicon()
     rows, real_kept = [], []
+    jobs = []
     for d, (source, doc_id, kept) in enumerate(documents):
         kept = [(i, t) for i, t in kept if (d, i) not in removed]
         per_source[source]["paired"] += len(kept)
         if (source, doc_id) == real_doc:
             real_kept = kept
-        rows += document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)
+        jobs.append((source, doc_id, kept, recipe.seed, recipe.noise))
+    for doc_rows in tqdm(pmap(_pair, jobs), total=len(jobs), desc="spinning", unit=" docs",
+                         disable=True if quiet else None, file=sys.stderr, leave=False):
+        rows += doc_rows
     paragraphs = {
         "input": sum(c["paragraphs"] for c in per_source.values()),
         "paired": sum(c["paired"] for c in per_source.values()),
@@ -143,7 +189,8 @@ def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
     return list(picked.values())[:n]
 
 
-def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False) -> tuple[Path, bool]:
+def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False,
+          workers: int = 1) -> tuple[Path, bool]:
     """Build the recipe's version under out_root; return (folder, whether anything was built)."""
     started = time.time()
     fingerprint = recipe.fingerprint()
@@ -159,7 +206,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 f"or pass --force to replace it."
             )
 
-    rows, accounting = collect_rows(recipe, quiet)
+    rows, accounting = collect_rows(recipe, quiet, workers)
     by_split: dict[str, list[dict]] = {name: [] for name in SPLITS}
     docs_by_split: dict[str, set] = {name: set() for name in SPLITS}
     for row in rows:

@@ -131,3 +131,13 @@ def test_validate_catches_a_tampered_build(built):
     bad = run_cli("validate", built, cwd=built)
     assert bad.returncode == 1
     assert "text after the last edit differs" in bad.stderr
+
+
+def test_two_workers_give_the_same_bytes_as_one(small_recipe, tmp_path):
+    one, _ = build(load_recipe(small_recipe), tmp_path / "one", quiet=True, workers=1)
+    two, _ = build(load_recipe(small_recipe), tmp_path / "two", quiet=True, workers=2)
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "build.json")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != "build.json")
+    assert [(one / f).read_bytes() == (two / f).read_bytes() for f in files] == [True] * len(files)
+    strip = lambda m: {k: v for k, v in m.items() if k not in ("built_at", "wall_seconds")}  # noqa: E731
+    assert strip(json.loads((one / "build.json").read_text())) == strip(json.loads((two / "build.json").read_text()))

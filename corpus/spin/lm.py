@@ -49,9 +49,10 @@ class NgramModel:
         return cls(dict(counts))
 
     def save(self, path: Path) -> None:
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as f:
-            for key in sorted(self.counts):
-                f.write(f"{key}\t{self.counts[key]}\n")
+        """Sorted lines and a gzip header without a timestamp: the same counts give the same bytes."""
+        text = "".join(f"{key}\t{self.counts[key]}\n" for key in sorted(self.counts))
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(text.encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> NgramModel:
