@@ -34,6 +34,8 @@ def results(test_sets: dict[str, list[dict]], restorer: Restorer) -> dict:
     """{test set: {"identity": scores, "lexicon": scores, "detector": scores}} for the card and build.json."""
     out = {}
     for name, rows in test_sets.items():
+        if not rows:
+            continue  # a small recipe may leave a split empty: there is nothing to score
         out[name] = {b: evaluate_rows(rows, predict(b, [r["noisy"] for r in rows], restorer)) for b in BASELINES}
         out[name]["detector"] = evaluate_detector(rows, restorer)
     return out

@@ -48,6 +48,14 @@ class BuildError(RuntimeError):
     pass
 
 
+def remove_leftovers(parent: Path, version: str) -> None:
+    """Temporary folders of builds that were killed before their rename: never a valid version, always safe."""
+    for stale in parent.glob(f".{version}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in parent.glob(f".{version}.old-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def existing_fingerprint(folder: Path) -> str | None:
     try:
         return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["fingerprint"]
@@ -199,7 +207,7 @@ def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
 
 
 def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False,
-          workers: int = 1) -> tuple[Path, bool]:
+          workers: int = 1, strict: bool = False) -> tuple[Path, bool]:
     """Build the recipe's version under out_root; return (folder, whether anything was built)."""
     started = time.time()
     fingerprint = recipe.fingerprint()
@@ -216,6 +224,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             )
 
     rows, accounting = collect_rows(recipe, quiet, workers)
+    if strict and accounting["skipped"]:
+        first = accounting["skipped"][0]
+        raise BuildError(f"--strict: {len(accounting['skipped'])} inputs could not be read (first: {first['where']}: "
+                         f"{first['reason']}); nothing written")
     by_split: dict[str, list[dict]] = {name: [] for name in SPLITS}
     docs_by_split: dict[str, set] = {name: set() for name in SPLITS}
     for row in rows:
@@ -226,6 +238,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
     real = real_rows(recipe, accounting["real_spun"], accounting["real_kept"]) if recipe.real else []
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target.parent, recipe.version)
     tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
     try:
         configs = {"default": {name: write_split(split_rows, name, tmp, "data", recipe.rows_per_shard)
@@ -262,7 +275,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "examples": pick_examples(rows),
             "calibration": calibration,
             "results": baseline_results,
-            "results_rows": {name: len(rows) for name, rows in test_sets.items()},
+            "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
             "detector_threshold": THRESHOLD,
         }
         (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")

@@ -1,6 +1,7 @@
 """The `corpus` command line. Errors are one clear message and an exit code, never a traceback.
 
-Exit codes: 0 success, 1 validation found problems, 2 bad recipe or usage, 3 failed build (nothing written);
+Exit codes: 0 success, 1 built but inputs were skipped (listed) or validation found problems, 2 bad recipe or
+usage, 3 failed build (nothing written);
 publish: 4 no token, 5 token rejected, 6 repo not writable, 7 network down, 8 conflicting tag, 9 the repo
 changed during the commit, 10 other Hub error.
 """
@@ -30,6 +31,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary (for scripts)."),
     workers: int = typer.Option(0, "--workers", "-w", help="Processes to use (0 = all cores); the output is "
                                 "byte-identical whatever the number."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 3, nothing written) if any input is skipped."),
 ) -> None:
     """Build a recipe into a versioned Hugging Face dataset folder."""
     from jinja2 import TemplateError
@@ -46,7 +48,8 @@ def build(
     except RecipeError as e:
         _fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
     try:
-        folder, built = run_build(loaded, out, force=force, quiet=quiet, workers=workers or os.cpu_count() or 1)
+        folder, built = run_build(loaded, out, force=force, quiet=quiet, workers=workers or os.cpu_count() or 1,
+                                  strict=strict)
     except BuildError as e:
         _fail(f"build refused: {e}", 3)
     except (RealPairsError, PairsError) as e:
@@ -57,10 +60,11 @@ def build(
         _fail(f"build failed: card template {loaded.card_template}: {e}", 3)
     except OSError as e:
         _fail(f"build failed, nothing written: {e}", 3)
-    if not quiet:
-        import json
+    import json
 
-        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    skipped = manifest["skipped_inputs"] if built else []
+    if not quiet:
         if built:
             sizes = ", ".join(f"{n} {s['rows']}" for n, s in manifest["splits"].items())
             typer.echo(f"built {folder}: {manifest['counts']['rows']} rows ({sizes}), "
@@ -73,6 +77,8 @@ def build(
     typer.echo(str(folder))
     if validate_after:
         validate(folder)
+    if skipped:
+        raise typer.Exit(1)  # built, but some inputs could not be read: they are listed above
 
 
 @app.command()

@@ -1,0 +1,64 @@
+"""Skipped inputs and exit codes, --strict, and builds killed at random moments."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT, write_small_recipe
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def add_bad_inputs(recipe):
+    folder = recipe.parent / "seeds"
+    (folder / "trong.txt").write_bytes(b"")
+    (folder / "anh.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    (folder / "cp1258.txt").write_bytes("Do\u0300ng mô\u0323t\nHa\u0300 Nô\u0323i".encode("cp1258"))
+
+
+def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles):
+    recipe = write_small_recipe(tmp_path, wiki_articles[:6])
+    add_bad_inputs(recipe)
+    strict = cli("build", recipe, "--out", tmp_path / "strict", "--strict", "--quiet")
+    assert strict.returncode == 3 and "--strict: 3 inputs could not be read" in strict.stderr
+    assert not list((tmp_path / "strict").rglob("build.json"))
+    built = cli("build", recipe, "--out", tmp_path / "dist", "--workers", "1")
+    assert built.returncode == 1, built.stderr
+    for line in ("skipped seeds/trong.txt: empty file", "skipped seeds/anh.txt: binary file",
+                 "skipped seeds/cp1258.txt:1: not UTF-8"):
+        assert line in built.stderr
+    assert "Traceback" not in built.stderr
+    manifest = json.loads(next((tmp_path / "dist").rglob("build.json")).read_text(encoding="utf-8"))
+    assert len(manifest["skipped_inputs"]) == 3
+
+
+def test_killed_builds_leave_no_half_version_and_the_next_build_is_identical(tmp_path, wiki_articles):
+    recipe = write_small_recipe(tmp_path, wiki_articles[:10])
+    reference = tmp_path / "reference"
+    assert cli("build", recipe, "--out", reference, "--quiet", "--workers", "1").returncode == 0
+    out = tmp_path / "dist"
+    rng = random.Random(7)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", str(recipe), "--out", str(out),
+                                 "--quiet", "--force", "--workers", "1"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 6.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for version in out.glob("*/*"):
+            if not version.name.startswith("."):  # a visible version folder is always complete and valid
+                assert cli("validate", version).returncode == 0
+    assert cli("build", recipe, "--out", out, "--quiet", "--force", "--workers", "1").returncode == 0
+    leftovers = [p.name for p in out.glob("*/.*")]
+    assert leftovers == []
+    ref = next(reference.glob("*/*"))
+    new = next(out.glob("*/*"))
+    for shard in ref.rglob("*.parquet"):
+        assert shard.read_bytes() == (new / shard.relative_to(ref)).read_bytes()
