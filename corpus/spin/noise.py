@@ -39,8 +39,10 @@ class NoiseSettings:
 
 
 _PROTECTED = re.compile(r"https?://\S+|www\.\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+")
-_PUNCT = re.compile(r"(?<=[^\s.,;:!?])[.;:!?](?=\s|$|[”\"’)])")
-_PUNCT_COMMA = re.compile(r"(?<=[^\s.,;:!?])[.,;:!?](?=\s|$|[”\"’)])")
+# The mark comes first so the regex engine can skip to candidates (a leading lookbehind is tried at every
+# position: 13 us against 2 us per paragraph); the lookbehind then checks the character before it.
+_PUNCT = re.compile(r"[.;:!?](?<=[^\s.,;:!?].)(?=\s|$|[”\"’)])")
+_PUNCT_COMMA = re.compile(r"[.,;:!?](?<=[^\s.,;:!?].)(?=\s|$|[”\"’)])")
 _ENUMERATOR = re.compile(r"\d{1,3}|[a-zđ]|[IVXLC]{1,5}")  # "4." or "a." opening a legal clause
 _DOCNUM = re.compile(r"(?<![\w-])\d+-[A-ZĐ][A-ZĐ0-9]*(?:/[A-ZĐ][A-ZĐ0-9-]*)+(?![\w/])")
 _AFTER_SENTENCE_END = re.compile(r"(?:[.!?…]\s+|\n)[\"“(]?$")
