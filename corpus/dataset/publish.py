@@ -119,7 +119,7 @@ def _download_or_none(api, repo: str, revision: str, cache: str) -> str | None:
 
 
 def publish(release: Plan, private: bool = False, create_pr: bool = False, say=print) -> str:
-    """Publish; returns what happened ("published", "tagged", "unchanged")."""
+    """Publish; returns what happened ("published", "tagged", "unchanged", "pull request")."""
     from huggingface_hub import HfApi, get_token
 
     token = get_token()
@@ -145,7 +145,8 @@ def publish(release: Plan, private: bool = False, create_pr: bool = False, say=p
     else:
         commit = _commit(api, release, head, create_pr, token)
         if commit is None:
-            return "published"
+            say(f"opened a pull request on {repo}; merge it, then run publish again to tag {release.tag}")
+            return "pull request"
     _call("creating the tag", api.create_tag, token, repo, tag=release.tag, revision=commit, repo_type="dataset",
           tag_message=f"{release.tag} ({release.fingerprint})")
     say(f"published {repo}@{release.tag} (commit {commit[:12]})")
