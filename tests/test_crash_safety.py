@@ -20,7 +20,7 @@ def add_bad_inputs(recipe):
     folder = recipe.parent / "seeds"
     (folder / "trong.txt").write_bytes(b"")
     (folder / "anh.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
-    (folder / "cp1258.txt").write_bytes("Do\u0300ng mô\u0323t\nHa\u0300 Nô\u0323i".encode("cp1258"))
+    (folder / "tcvn3.txt").write_bytes("ViÖt Nam lµ mét quèc gia".encode("latin-1"))
 
 
 def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles):
@@ -32,7 +32,7 @@ def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles
     built = cli("build", recipe, "--out", tmp_path / "dist", "--workers", "1")
     assert built.returncode == 1, built.stderr
     for line in ("skipped seeds/trong.txt: empty file", "skipped seeds/anh.txt: binary file",
-                 "skipped seeds/cp1258.txt:1: not UTF-8"):
+                 "skipped seeds/tcvn3.txt:1: not UTF-8, UTF-16 or Windows-1258"):
         assert line in built.stderr
     assert "Traceback" not in built.stderr
     manifest = json.loads(next((tmp_path / "dist").rglob("build.json")).read_text(encoding="utf-8"))

