@@ -60,6 +60,8 @@ def build(
         _fail(f"build failed: card template {loaded.card_template}: {e}", 3)
     except OSError as e:
         _fail(f"build failed, nothing written: {e}", 3)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing written (an earlier build of this version, if any, is untouched)", 130)
     import json
 
     manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))

@@ -62,3 +62,19 @@ def test_killed_builds_leave_no_half_version_and_the_next_build_is_identical(tmp
     new = next(out.glob("*/*"))
     for shard in ref.rglob("*.parquet"):
         assert shard.read_bytes() == (new / shard.relative_to(ref)).read_bytes()
+
+
+def test_ctrl_c_stops_cleanly_with_a_message(tmp_path, wiki_articles):
+    recipe = write_small_recipe(tmp_path, wiki_articles)
+    out = tmp_path / "dist"
+    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", str(recipe), "--out", str(out),
+                             "--workers", "1"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list(out.glob("*/.*.tmp-*")) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)  # interrupt while the version is being written
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: nothing written" in err and "Traceback" not in err
+    assert not [p for p in out.glob("*/*")]  # neither a version nor a temporary folder
