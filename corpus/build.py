@@ -127,6 +127,8 @@ def _collect(recipe: Recipe, quiet: bool, pmap) -> tuple[list[dict], dict]:
         for doc in read_source(source):
             if isinstance(doc, Skip):
                 skipped.append({"source": doc.source, "where": doc.where, "reason": doc.reason})
+                rejects.append({"id": f"{doc.source}:{doc.where}", "reason": "unreadable_input", "cluster": "",
+                                "text": doc.reason})
             else:
                 read.append(doc)
         jobs = ((doc.text, source.role == "raw", recipe.tone_marks, recipe.repair_glued, recipe.min_chars,

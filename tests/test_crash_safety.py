@@ -37,6 +37,11 @@ def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles
     assert "Traceback" not in built.stderr
     manifest = json.loads(next((tmp_path / "dist").rglob("build.json")).read_text(encoding="utf-8"))
     assert len(manifest["skipped_inputs"]) == 3
+    import pyarrow.parquet as pq
+
+    rejects = pq.read_table(next((tmp_path / "dist").rglob("rejects.parquet"))).to_pylist()
+    unreadable = {r["id"]: r["text"] for r in rejects if r["reason"] == "unreadable_input"}
+    assert unreadable["seed:seeds/trong.txt"] == "empty file" and len(unreadable) == 3
 
 
 def test_killed_builds_leave_no_half_version_and_the_next_build_is_identical(tmp_path, wiki_articles):

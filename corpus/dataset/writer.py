@@ -40,5 +40,6 @@ REJECTS_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string()), ("clus
 
 
 def write_rejects(rejects: list[dict], path: Path) -> None:
-    """Every dropped paragraph with its reason (and, for duplicates, the id of the copy that was kept)."""
+    """Every dropped paragraph with its reason (and, for duplicates, the id of the copy that was kept), and
+    every unreadable input (reason unreadable_input, the why in `text`)."""
     pq.write_table(pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA), path, compression="zstd")
