@@ -13,13 +13,11 @@ from pathlib import Path
 
 import typer
 
+from corpus.cli_errors import fail
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=__doc__.splitlines()[0])
 
-
-def _fail(message: str, code: int) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -46,22 +44,22 @@ def build(
     try:
         loaded = load_recipe(recipe)
     except RecipeError as e:
-        _fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
+        fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
     try:
         folder, built = run_build(loaded, out, force=force, quiet=quiet, workers=workers or os.cpu_count() or 1,
                                   strict=strict)
     except BuildError as e:
-        _fail(f"build refused: {e}", 3)
+        fail(f"build refused: {e}", 3)
     except (RealPairsError, PairsError) as e:
-        _fail(f"build failed, nothing written: {e}", 3)
+        fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:
-        _fail(f"build failed, nothing written: the packaged lexicon is broken: {e}", 3)
+        fail(f"build failed, nothing written: the packaged lexicon is broken: {e}", 3)
     except TemplateError as e:
-        _fail(f"build failed: card template {loaded.card_template}: {e}", 3)
+        fail(f"build failed: card template {loaded.card_template}: {e}", 3)
     except OSError as e:
-        _fail(f"build failed, nothing written: {e}", 3)
+        fail(f"build failed, nothing written: {e}", 3)
     except KeyboardInterrupt:
-        _fail("interrupted: nothing written (an earlier build of this version, if any, is untouched)", 130)
+        fail("interrupted: nothing written (an earlier build of this version, if any, is untouched)", 130)
     import json
 
     manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
@@ -89,12 +87,12 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
     from corpus.dataset.validate import validate as run_validate
 
     if not dist.is_dir():
-        _fail(f"{dist} is not a folder", 2)
+        fail(f"{dist} is not a folder", 2)
     report = run_validate(dist)
     for key, value in report.figures.items():
         typer.echo(f"  {key}: {value}")
     if not report.ok:
-        _fail(f"INVALID {dist}:\n" + "\n".join(f"  - {p}" for p in report.problems), 1)
+        fail(f"INVALID {dist}:\n" + "\n".join(f"  - {p}" for p in report.problems), 1)
     typer.secho(f"valid: {dist}", fg=typer.colors.GREEN)
 
 
@@ -118,7 +116,7 @@ def publish(
             return
         run_publish(release, private=private, create_pr=create_pr, say=typer.echo)
     except PublishError as e:
-        _fail(f"publish failed: {e}", e.code)
+        fail(f"publish failed: {e}", e.code)
 
 
 @app.command()

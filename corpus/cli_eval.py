@@ -8,10 +8,8 @@ from pathlib import Path
 
 import typer
 
+from corpus.cli_errors import fail
 
-def _fail(message: str, code: int) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
 
 
 def read_paragraphs(paths: list[Path], field: str) -> list[str]:
@@ -25,7 +23,7 @@ def read_paragraphs(paths: list[Path], field: str) -> list[str]:
         try:
             raw = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            _fail(f"{name}: cannot read ({e})", 2)
+            fail(f"{name}: cannot read ({e})", 2)
         if name.endswith(".jsonl"):
             for n, line in enumerate(raw.splitlines(), start=1):
                 if not line.strip():
@@ -33,9 +31,9 @@ def read_paragraphs(paths: list[Path], field: str) -> list[str]:
                 try:
                     value = json.loads(line)[field]
                 except (ValueError, KeyError, TypeError):
-                    _fail(f"{name}:{n}: expected a JSON object with a string field {field!r}", 2)
+                    fail(f"{name}:{n}: expected a JSON object with a string field {field!r}", 2)
                 if not isinstance(value, str):
-                    _fail(f"{name}:{n}: field {field!r} is not a string", 2)
+                    fail(f"{name}:{n}: field {field!r} is not a string", 2)
                 texts.append(normalize(value))
         else:
             texts += [p for _, p in segment(normalize(raw))]
@@ -53,7 +51,7 @@ def detect_command(
     from corpus.spin.restore import load_restorer
 
     if lm is not None and not lm.is_file():
-        _fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
+        fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
     judge = load_restorer(str(lm)).detect if lm is not None else detect
     for text in read_paragraphs(paths or [], field):
         d = judge(text)
@@ -77,7 +75,7 @@ def restore_command(
     from corpus.spin.restore import load_restorer
 
     if lm is not None and not lm.is_file():
-        _fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
+        fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
     restorer = load_restorer(str(lm) if lm else None)
@@ -100,7 +98,7 @@ def _load_split(dist: Path, config: str, split: str) -> list[dict]:
         try:
             return datasets.load_dataset(str(dist), config, split=split, cache_dir=cache).to_list()
         except Exception as e:  # a missing config or split, or not a dataset folder
-            _fail(f"cannot load {config}/{split} from {dist}: {type(e).__name__}: {e}", 2)
+            fail(f"cannot load {config}/{split} from {dist}: {type(e).__name__}: {e}", 2)
 
 
 def eval_command(
@@ -117,7 +115,7 @@ def eval_command(
     from corpus.spin.restore import load_restorer
 
     if (predictions is None) == (baseline is None):
-        _fail("give exactly one of --predictions FILE or --baseline identity|lexicon", 2)
+        fail("give exactly one of --predictions FILE or --baseline identity|lexicon", 2)
     rows = _load_split(dist, config, split)
     if baseline is not None:
         lm = dist / "lm.tsv.gz"
@@ -125,7 +123,7 @@ def eval_command(
             preds = predict(baseline, [r["noisy"] for r in rows],
                             load_restorer(str(lm) if lm.is_file() else None) if baseline == "lexicon" else None)
         except ValueError as e:
-            _fail(str(e), 2)
+            fail(str(e), 2)
         name = baseline
     else:
         by_id = {}
@@ -135,10 +133,10 @@ def eval_command(
                     obj = json.loads(line)
                     by_id[obj["id"]] = str(obj["prediction"])
                 except (ValueError, KeyError, TypeError):
-                    _fail(f"{predictions}:{n}: expected a JSON object with id and prediction", 2)
+                    fail(f"{predictions}:{n}: expected a JSON object with id and prediction", 2)
         missing = [r["id"] for r in rows if r["id"] not in by_id]
         if missing:
-            _fail(f"{predictions}: no prediction for {len(missing)} of {len(rows)} rows (first: {missing[0]})", 2)
+            fail(f"{predictions}: no prediction for {len(missing)} of {len(rows)} rows (first: {missing[0]})", 2)
         preds, name = [by_id[r["id"]] for r in rows], predictions.name
     scores = evaluate_rows(rows, preds)
     typer.echo(f"{config}/{split}: {len(rows)} rows")

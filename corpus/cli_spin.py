@@ -10,15 +10,13 @@ from pathlib import Path
 
 import typer
 
+from corpus.cli_errors import fail
+
 lexicon_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and grow the spinner lexicon.")
 
 KIND_COLOURS = {"lexical": "yellow", "number": "magenta", "abbreviation": "cyan", "docnum": "cyan",
                 "punct_space": "red", "quote_space": "red", "glue": "red", "seo_title": "blue"}
 
-
-def _fail(message: str, code: int) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
 
 
 def highlight(noisy: str, edits: list[dict]) -> str:
@@ -45,11 +43,11 @@ def spin_command(
 
     if text is None:
         if sys.stdin.isatty():
-            _fail("give a TEXT argument or pipe text on stdin", 2)
+            fail("give a TEXT argument or pipe text on stdin", 2)
         text = sys.stdin.read()
     clean = normalize(text).strip()
     if not clean:
-        _fail("nothing to spin: the text is empty", 2)
+        fail("nothing to spin: the text is empty", 2)
     noisy, edits = spin(clean, random.Random(seed), NoiseSettings())
     edits = [as_dict(e) for e in edits]
     if as_json:
@@ -75,12 +73,12 @@ def calibrate_command(
         try:
             loaded = load_recipe(recipe)
         except RecipeError as e:
-            _fail(f"bad recipe:\n{e}", 2)
+            fail(f"bad recipe:\n{e}", 2)
         settings, seed = loaded.noise, loaded.seed
     try:
         real_pairs = read_pairs(pairs)
     except PairsError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     result = calibrate(real_pairs, settings, seed, draws)
     typer.echo(f"{result['pairs']} real pairs; synthetic: {draws} draws each from the same clean text\n")
     typer.echo(f"{'statistic':<22}{'real':>10}{'synthetic':>12}{'ratio':>9}  within ±{TOLERANCE:.0%}")
@@ -127,7 +125,7 @@ def lexicon_learn(
     try:
         found = candidate_groups(read_pairs(pairs))
     except PairsError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     lexicon = default_lexicon()
     for old, new, count in found:
         if count < min_count:

@@ -8,7 +8,6 @@ Matching is the spinner family's: longest phrase first, left to right, case-inse
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 import unicodedata
@@ -146,12 +145,6 @@ class Lexicon:
         for start, end, key in self.matches(text):
             yield start, end, self.by_source[key]
 
-    def choose(self, key: str, rng) -> str | None:
-        """A weighted random replacement for a matched (lower-cased) phrase, never the phrase itself."""
-        targets, cumulative = self.options[key][:2]
-        if not targets:
-            return None
-        return targets[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
 
 
 def read_groups(path: Path | str, text: str | None = None, allow_digits: bool = False) -> list[Group]:
