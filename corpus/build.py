@@ -7,41 +7,43 @@ under a drop reason. The version folder appears only complete: it is built in a 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from contextlib import contextmanager
+from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 import corpus
+from corpus.baselines import results
 from corpus.dataset.card import render_card
 from corpus.dataset.features import SPLITS
-from corpus.dataset.writer import write_rejects, write_split
-from corpus.dedup import near_duplicates
-from corpus.pairs import document_rows
+from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
+from corpus.dedup import Deduplicator
+from corpus.pipeline.engine import make_engine
+from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, MakePairs, ReadShard
+from corpus.pipeline.shards import plan
 from corpus.real import real_rows
 from corpus.recipe import Recipe
-from corpus.sources import Skip, read_source
 from corpus.spin.calibrate import calibrate, read_pairs
-from corpus.baselines import results
-from corpus.spin.detect import THRESHOLD, detect
-from corpus.spin.restore import Restorer
+from corpus.spin.detect import THRESHOLD
 from corpus.spin.lm import NgramModel
-from corpus.spin.stats import edit_kinds, pair_statistics
-from corpus.split import assign_split, stable_hash
-from corpus.text.normalize import normalize
-from corpus.text.segment import BODY, segment
+from corpus.spin.restore import Restorer
+from corpus.spin.stats import MEASURES, summarize
+from corpus.split import assign_split
 
 MANIFEST = "build.json"
 LM_FILE = "lm.tsv.gz"
 REJECTS_FILE = "rejects.parquet"
 RESULTS_SAMPLE = 2000  # synthetic test rows the card's baseline table is computed on (corpus eval scores all)
+LM_TEXTS = 20_000  # distinct train texts (chosen by hash) the baseline's language model is trained on: bounded
+EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
+SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 8 << 20))  # kept text per spill file (phase two's unit)
 
 
 class BuildError(RuntimeError):
@@ -63,153 +65,202 @@ def existing_fingerprint(folder: Path) -> str | None:
         return None
 
 
-def triage(text: str, raw: bool, tone_marks: str, repair_glued: bool, min_chars: int,
-           max_chars: int) -> list[tuple[int, str, str | None, dict | None]]:
-    """(index, paragraph, drop reason or None, detection of a spun raw paragraph) for one document.
+class Reading:
+    """What the driver learns from phase one, batch by batch: the accounting of every paragraph, the rejects,
+    the kept paragraphs (spilled to disk), and the real document's paragraphs."""
 
-    Pure and per document, so it runs in any worker; duplicates are judged later, in reading order.
-    """
-    out = []
-    for index, (kind, paragraph) in enumerate(segment(normalize(text, tone_marks), repair_glued)):
-        reason, detection = None, None
-        if kind != BODY:
-            reason = kind
-        elif len(paragraph) < min_chars:
-            reason = "too_short"
-        elif len(paragraph) > max_chars:
-            reason = "too_long"
-        elif raw and (d := detect(paragraph)).label == "spun":
-            reason, detection = "spun", {"score": d.score, "evidence": d.evidence}
-        out.append((index, paragraph, reason, detection))
-    return out
+    def __init__(self, recipe: Recipe, rejects, spill_dir: Path):
+        self.recipe, self.rejects, self.spill_dir = recipe, rejects, spill_dir
+        self.real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
+        self.real_spun: dict[int, str] = {}
+        self.real_kept: list[tuple[int, str]] = []
+        self.dropped: Counter = Counter()
+        self.per_source: dict[str, Counter] = {s.name: Counter() for s in recipe.sources}
+        self.skipped: list[dict] = []
+        self.spills: list[str] = []
+        self.kept: list[pa.Table] = []
+        self.kept_bytes = 0
 
-
-def _triage(job: tuple) -> list:
-    return triage(*job)
-
-
-def _pair(job: tuple) -> list[dict]:
-    return document_rows(*job)
-
-
-@contextmanager
-def executor(workers: int):
-    """An ordered map over `workers` processes (results come back in input order, so output never depends on
-    the number of workers); a plain map for one worker."""
-    if workers <= 1:
-        yield map
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield lambda fn, items: pool.imap(fn, items, chunksize=8)
-
-
-def collect_rows(recipe: Recipe, quiet: bool = False, workers: int = 1) -> tuple[list[dict], dict]:
-    """All rows, in source / document / paragraph / variant order, and the accounting of every paragraph.
-
-    Reading drops what is not pair material (by reason, into `rejects`); near-duplicates are removed across the
-    whole input before any pair is made. The accounting keeps the real document's spun and kept paragraphs.
-    """
-    with executor(workers) as pmap:
-        return _collect(recipe, quiet, pmap)
-
-
-def _collect(recipe: Recipe, quiet: bool, pmap) -> tuple[list[dict], dict]:
-    real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
-    real_spun: dict[int, str] = {}
-    dropped: Counter = Counter()
-    per_source: dict[str, Counter] = defaultdict(Counter)
-    skipped, held_spun, rejects = [], [], []
-    seen_clean: dict[str, str] = {}
-    documents: list[tuple[str, str, list[tuple[int, str]]]] = []
-    for source in recipe.sources:
-        counts = per_source[source.name]
-        read = []
-        for doc in read_source(source):
-            if isinstance(doc, Skip):
-                skipped.append({"source": doc.source, "where": doc.where, "reason": doc.reason})
-                rejects.append({"id": f"{doc.source}:{doc.where}", "reason": "unreadable_input", "cluster": "",
-                                "text": doc.reason})
-            else:
-                read.append(doc)
-        jobs = ((doc.text, source.role == "raw", recipe.tone_marks, recipe.repair_glued, recipe.min_chars,
-                 recipe.max_chars) for doc in read)
-        triaged = tqdm(pmap(_triage, jobs), total=len(read), desc=f"reading {source.name}", unit=" docs",
-                       disable=True if quiet else None, file=sys.stderr, leave=False)
-        for doc, paragraphs in zip(read, triaged):
-            counts["documents"] += 1
-            counts["paragraphs"] += len(paragraphs)
-            kept: list[tuple[int, str]] = []
-            for index, text, reason, detection in paragraphs:
-                key = f"{source.name}/{doc.doc_id}/{index}"
-                cluster = ""
+    def add(self, table: pa.Table) -> None:
+        rows = table.to_pydict()
+        documents = set()
+        for source, doc_id, index, text, reason, detail in zip(*(rows[c] for c in PARAGRAPHS.names)):
+            if index == SKIPPED:
+                self.skipped.append({"source": source, "where": doc_id, "reason": detail})
+                continue
+            documents.add((source, doc_id))  # a document's paragraphs all come in the same batch
+            counts = self.per_source[source]
+            counts["paragraphs"] += 1
+            if (source, doc_id) == self.real_doc:
                 if reason == "spun":
-                    held_spun.append({"id": key, **detection})
-                    if (source.name, doc.doc_id) == real_doc:
-                        real_spun[index] = text
-                elif reason is None and text in seen_clean:
-                    reason, cluster = "duplicate", seen_clean[text]
-                if reason:
-                    dropped[reason] += 1
-                    rejects.append({"id": key, "reason": reason, "cluster": cluster, "text": text})
-                    continue
-                seen_clean[text] = key
-                kept.append((index, text))
-            documents.append((source.name, doc.doc_id, kept))
+                    self.real_spun[index] = text
+                elif not reason:
+                    self.real_kept.append((index, text))
+            if reason:
+                self.dropped[reason] += 1
+            else:
+                counts["paired"] += 1
+        for source, _ in documents:
+            self.per_source[source]["documents"] += 1
+        reason = table.column("reason")
+        dropped = table.filter(pc.not_equal(reason, ""))
+        ids = pc.binary_join_element_wise(dropped.column("source"), dropped.column("doc_id"),
+                                          pc.cast(dropped.column("index"), pa.string()), "/")
+        unreadable = pc.equal(dropped.column("reason"), "unreadable_input")
+        where = pc.binary_join_element_wise(dropped.column("source"), dropped.column("doc_id"), ":")
+        cluster = pc.if_else(pc.is_in(dropped.column("reason"), pa.array(["duplicate", "near_duplicate"])),
+                             dropped.column("detail"), "")
+        self.rejects.write(pa.table({
+            "id": pc.if_else(unreadable, where, ids), "reason": dropped.column("reason"), "cluster": cluster,
+            "text": pc.if_else(unreadable, dropped.column("detail"), dropped.column("text")),
+            "detail": pc.if_else(pc.equal(cluster, ""), dropped.column("detail"), ""),
+        }, schema=REJECTS_SCHEMA))
+        kept = table.filter(pc.equal(reason, "")).select(KEPT.names)
+        if kept.num_rows:
+            self.kept.append(kept)
+            self.kept_bytes += kept.nbytes
+        if self.kept_bytes >= SPILL_BYTES:
+            self.spill()
 
-    flat = [(d, i, text) for d, (_, _, kept) in enumerate(documents) for i, text in kept]
-    twins = near_duplicates([text for _, _, text in flat], recipe.dedup) if recipe.dedup.enabled else {}
-    removed: set[tuple[int, int]] = set()
-    for position, twin in sorted(twins.items()):
-        d, index, text = flat[position]
-        source, doc_id, _ = documents[d]
-        kd, kindex, _ = flat[twin]
-        dropped["near_duplicate"] += 1
-        rejects.append({"id": f"{source}/{doc_id}/{index}", "reason": "near_duplicate",
-                        "cluster": f"{documents[kd][0]}/{documents[kd][1]}/{kindex}", "text": text})
-        removed.add((d, index))
+    def spill(self) -> None:
+        """Kept paragraphs to an Arrow file on disk: phase two reads them back, so memory stays bounded."""
+        if not self.kept:
+            return
+        path = self.spill_dir / f"kept-{len(self.spills):05d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, KEPT) as writer:
+            writer.write_table(pa.concat_tables(self.kept))
+        self.spills.append(str(path))
+        self.kept, self.kept_bytes = [], 0
 
-    rows, real_kept = [], []
-    jobs = []
-    for d, (source, doc_id, kept) in enumerate(documents):
-        kept = [(i, t) for i, t in kept if (d, i) not in removed]
-        per_source[source]["paired"] += len(kept)
-        if (source, doc_id) == real_doc:
-            real_kept = kept
-        jobs.append((source, doc_id, kept, recipe.seed, recipe.noise))
-    for doc_rows in tqdm(pmap(_pair, jobs), total=len(jobs), desc="spinning", unit=" docs",
-                         disable=True if quiet else None, file=sys.stderr, leave=False):
-        rows += doc_rows
-    paragraphs = {
-        "input": sum(c["paragraphs"] for c in per_source.values()),
-        "paired": sum(c["paired"] for c in per_source.values()),
-        "dropped": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
-    }
-    accounting = {"paragraphs": paragraphs, "per_source": {k: dict(v) for k, v in per_source.items()},
-                  "skipped": skipped, "held_spun": held_spun, "real_spun": real_spun, "real_kept": real_kept,
-                  "rejects": rejects}
-    return rows, accounting
+    def paragraphs(self) -> dict:
+        read = sum(c["paragraphs"] for c in self.per_source.values())
+        return {"input": read, "paired": sum(c["paired"] for c in self.per_source.values()),
+                "dropped": dict(sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
-def sample(rows: list[dict], n: int) -> list[dict]:
-    """Up to n rows chosen by a hash of their id (the same rows at every build), in their original order."""
-    if len(rows) <= n:
-        return rows
-    chosen = set(sorted(range(len(rows)), key=lambda i: stable_hash("sample", rows[i]["id"]))[:n])
-    return [r for i, r in enumerate(rows) if i in chosen]
+class Pairing:
+    """What the driver keeps of phase two's rows besides writing them: sums and small samples chosen by each
+    row's `rank` (a hash of its id), so memory does not grow with the number of rows."""
+
+    def __init__(self):
+        self.totals: Counter = Counter()
+        self.rows = 0
+        self.rows_by_split: Counter = Counter()
+        self.documents_by_split: Counter = Counter()
+        self.edit_kinds: Counter = Counter()
+        self.lm_texts = Lowest(LM_TEXTS)  # train clean texts: the baseline's language model is trained on them
+        self.test_sample = Lowest(RESULTS_SAMPLE)  # test rows: the card's baseline results
+        self.examples = Lowest(EXAMPLE_POOL)  # short spun rows: the card's examples
+
+    def add(self, table: pa.Table) -> None:
+        table = table.append_column("order", pa.array(range(self.rows, self.rows + table.num_rows), pa.int64()))
+        self.rows += table.num_rows
+        measures = table.column("measures").combine_chunks()
+        for name in MEASURES:
+            self.totals[name] += pc.sum(measures.field(name)).as_py() or 0
+        kinds = pc.list_flatten(table.column("edits")).combine_chunks()
+        if len(kinds):
+            for item in pc.value_counts(kinds.field("kind")).to_pylist():
+                self.edit_kinds[item["values"]] += item["counts"]
+        documents = pc.binary_join_element_wise(table.column("source"), table.column("doc_id"), "/")
+        for item in pa.table({"split": table.column("split"), "doc": documents}).group_by("split").aggregate(
+                [("doc", "count"), ("doc", "count_distinct")]).to_pylist():
+            self.rows_by_split[item["split"]] += item["doc_count"]
+            self.documents_by_split[item["split"]] += item["doc_count_distinct"]  # a document is in one batch
+        split = table.column("split")
+        train = table.filter(pc.equal(split, "train")).select(["clean", "rank"])
+        self.lm_texts.add(train, lambda r: r["clean"])
+        rows = table.select([c for c in table.column_names if c != "measures"])
+        self.test_sample.add(rows.filter(pc.equal(split, "test")), lambda r: r["id"])
+        clean = table.column("clean")
+        short = pc.and_(pc.and_(pc.greater(pc.list_value_length(table.column("edits")), 0),
+                                pc.invert(pc.match_substring(clean, "\n"))),
+                        pc.and_(pc.greater_equal(pc.utf8_length(clean), 80), pc.less_equal(pc.utf8_length(clean), 320)))
+        self.examples.add(rows.filter(short), lambda r: r["id"])
+
+    def language_model_texts(self) -> list[str]:
+        return sorted(self.lm_texts.items())
+
+    def sample(self) -> list[dict]:
+        """The test rows with the lowest ranks, in their original order."""
+        return sorted(self.test_sample.values(), key=lambda r: r["order"])
+
+    def pick_examples(self, n: int = 3) -> list[dict]:
+        """A few short spun rows, drawn by rank: the same at every build, and not cherry-picked."""
+        picked: dict[tuple, dict] = {}
+        for r in self.examples.values():
+            picked.setdefault((r["source"], r["doc_id"], r["paragraph"]), r)
+        return list(picked.values())[:n]
+
+    def statistics(self) -> dict:
+        stats = summarize(self.totals, self.rows)
+        stats["untouched_pairs"] = stats["pairs"] - stats["spun_pairs"]
+        stats["edits_by_kind"] = dict(sorted(self.edit_kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        return stats
 
 
-def pick_examples(rows: list[dict], n: int = 3) -> list[dict]:
-    """A few short spun rows, drawn by a hash of their id: the same at every build, and not cherry-picked."""
-    candidates = [r for r in rows if r["edits"] and 80 <= len(r["clean"]) <= 320 and "\n" not in r["clean"]]
-    candidates.sort(key=lambda r: stable_hash("example", r["id"]))
-    picked: dict[tuple, dict] = {}
-    for r in candidates:
-        picked.setdefault((r["source"], r["doc_id"], r["paragraph"]), r)
-    return list(picked.values())[:n]
+class Lowest:
+    """The n rows of lowest rank seen so far (one per key), kept without holding every row."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.best: dict[str, dict] = {}
+        self.cutoff: int | None = None
+
+    def add(self, table: pa.Table, key) -> None:
+        if self.cutoff is not None:
+            table = table.filter(pc.less(table.column("rank"), pa.scalar(self.cutoff, pa.uint64())))
+        for row in table.to_pylist():
+            k = key(row)
+            if k not in self.best or row["rank"] < self.best[k]["rank"]:
+                self.best[k] = row
+        if len(self.best) > 2 * self.n:
+            kept = sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]
+            self.best, self.cutoff = dict(kept), kept[-1][1]["rank"] + 1
+
+    def values(self) -> list[dict]:
+        return [row for _, row in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
+
+    def items(self) -> list[str]:
+        return [k for k, _ in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
 
 
-def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False,
-          workers: int = 1, strict: bool = False) -> tuple[Path, bool]:
+def _progress(items, total: int, desc: str, quiet: bool):
+    return tqdm(items, total=total, desc=desc, unit=" shards", disable=True if quiet else None, file=sys.stderr,
+                leave=False)
+
+
+def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tuple[Reading, Pairing, dict]:
+    """Phase one (read, dedup, spill), then phase two (pairs, written as they come). Returns the accounting,
+    the pairing summary and the shards of each split."""
+    work = tmp / ".work"
+    work.mkdir()
+    clock = time.time()
+    shards = plan(recipe)
+    dedup = Deduplicator(recipe.dedup)
+    rejects = rejects_writer(tmp)
+    reading = Reading(recipe, rejects, work)
+    for table in _progress(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
+        reading.add(DEDUP_OP(table, dedup))
+    reading.spill()
+    close_rejects(rejects, tmp / REJECTS_FILE)
+    seconds["reading"] = round(time.time() - clock, 2)
+    clock = time.time()
+    del dedup
+    writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
+    pairing = Pairing()
+    for table in _progress(engine.map(MakePairs(recipe), reading.spills), len(reading.spills), "pairing", quiet):
+        for name, writer in writers.items():
+            writer.write(table.filter(pc.equal(table.column("split"), name)))
+        pairing.add(table)
+    shutil.rmtree(work)
+    shards = {name: writer.close() for name, writer in writers.items()}
+    seconds["pairing"] = round(time.time() - clock, 2)
+    return reading, pairing, shards
+
+
+def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False, workers: int = 1,
+          strict: bool = False, engine: str = "local", ray_address: str | None = None) -> tuple[Path, bool]:
     """Build the recipe's version under out_root; return (folder, whether anything was built)."""
     started = time.time()
     fingerprint = recipe.fingerprint()
@@ -225,37 +276,31 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 f"or pass --force to replace it."
             )
 
-    rows, accounting = collect_rows(recipe, quiet, workers)
-    if strict and accounting["skipped"]:
-        first = accounting["skipped"][0]
-        raise BuildError(f"--strict: {len(accounting['skipped'])} inputs could not be read (first: {first['where']}: "
-                         f"{first['reason']}); nothing written")
-    by_split: dict[str, list[dict]] = {name: [] for name in SPLITS}
-    docs_by_split: dict[str, set] = {name: set() for name in SPLITS}
-    for row in rows:
-        split = assign_split(f"{row['source']}/{row['doc_id']}", recipe.seed, recipe.splits)
-        by_split[split].append(row)
-        docs_by_split[split].add((row["source"], row["doc_id"]))
-
-    real = real_rows(recipe, accounting["real_spun"], accounting["real_kept"]) if recipe.real else []
-
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target.parent, recipe.version)
     tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
     try:
-        configs = {"default": {name: write_split(split_rows, name, tmp, "data", recipe.rows_per_shard)
-                               for name, split_rows in by_split.items()}}
+        seconds: dict[str, float] = {}
+        with make_engine(engine, workers, ray_address) as runner:
+            reading, pairing, data_shards = stream(recipe, tmp, runner, quiet, seconds)
+        if strict and reading.skipped:
+            first = reading.skipped[0]
+            raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: {first['where']}: "
+                             f"{first['reason']}); nothing written")
+        real = real_rows(recipe, reading.real_spun, reading.real_kept) if recipe.real else []
+        configs = {"default": data_shards}
         if real:
-            configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.rows_per_shard)}
-        write_rejects(accounting["rejects"], tmp / REJECTS_FILE)
+            configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
         # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-        lm = NgramModel.train(sorted({r["clean"] for r in by_split["train"]}))
+        clock = time.time()
+        lm = NgramModel.train(pairing.language_model_texts())
         lm.save(tmp / LM_FILE)
-        test_sets = {"synthetic test": sample(by_split["test"], RESULTS_SAMPLE), **({"real test": real} if real else {})}
+        seconds["language model"] = round(time.time() - clock, 2)
+        clock = time.time()
+        test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
         baseline_results = results(test_sets, Restorer(lm))
-        stats = pair_statistics([(r["clean"], r["noisy"]) for r in rows])
-        stats["untouched_pairs"] = stats["pairs"] - stats["spun_pairs"]
-        stats["edits_by_kind"] = edit_kinds(rows)
+        seconds["baselines"] = round(time.time() - clock, 2)
+        stats = pairing.statistics()
         calibration = None
         if recipe.real:
             calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
@@ -268,13 +313,14 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "fingerprint": fingerprint,
             "toolkit_version": corpus.__version__,
             "stats": stats,
-            "paragraphs": accounting["paragraphs"],
-            "skipped": accounting["skipped"],
-            "splits": [{"name": n, "rows": len(by_split[n]), "documents": len(docs_by_split[n])} for n in SPLITS],
+            "paragraphs": reading.paragraphs(),
+            "skipped": reading.skipped,
+            "splits": [{"name": n, "rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n]}
+                       for n in SPLITS],
             "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
                      "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}", recipe.seed, recipe.splits)}
             if real else None,
-            "examples": pick_examples(rows),
+            "examples": pairing.pick_examples(),
             "calibration": calibration,
             "results": baseline_results,
             "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
@@ -289,25 +335,26 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "recipe": resolved,
             "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
                        for s in recipe.sources for i in s.inputs],
+            "ops": {op.name: op.version for op in OPS},
             "counts": {
-                "documents": sum(c.get("documents", 0) for c in accounting["per_source"].values()),
-                "per_source": accounting["per_source"],
-                "paragraphs": accounting["paragraphs"],
-                "rows": len(rows),
+                "documents": sum(c["documents"] for c in reading.per_source.values()),
+                "per_source": {k: dict(v) for k, v in reading.per_source.items()},
+                "paragraphs": reading.paragraphs(),
+                "rows": pairing.rows,
                 "noise": stats,
             },
             "calibration": calibration,
             "results": baseline_results,
-            "splits": {n: {"rows": len(by_split[n]), "documents": len(docs_by_split[n]),
+            "splits": {n: {"rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n],
                            "shards": configs["default"][n]} for n in SPLITS},
             "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
                      "shards": configs["real"]["test"]} if real else None,
             "language_model": LM_FILE,
             "rejects": REJECTS_FILE,
-            "skipped_inputs": accounting["skipped"],
-            "held_spun_paragraphs": accounting["held_spun"],
+            "skipped_inputs": reading.skipped,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "wall_seconds": round(time.time() - started, 2),
+            "stage_seconds": seconds,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)

@@ -30,6 +30,10 @@ def build(
     workers: int = typer.Option(0, "--workers", "-w", help="Processes to use (0 = all cores); the output is "
                                 "byte-identical whatever the number."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 3, nothing written) if any input is skipped."),
+    engine: str = typer.Option("local", "--engine", help="Where row-local work runs: local (a process pool) or "
+                               "ray (Ray Data; pip install '.[ray]'). The output is byte-identical."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, "
+                                    "else a local Ray with --workers CPUs)."),
 ) -> None:
     """Build a recipe into a versioned Hugging Face dataset folder."""
     from jinja2 import TemplateError
@@ -41,15 +45,21 @@ def build(
     from corpus.spin.calibrate import PairsError
     from corpus.spin.lexicon import LexiconError
 
+    from corpus.pipeline.engine import ENGINES, EngineError
+
+    if engine not in ENGINES:
+        fail(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}", 2)
     try:
         loaded = load_recipe(recipe)
     except RecipeError as e:
         fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
     try:
         folder, built = run_build(loaded, out, force=force, quiet=quiet, workers=workers or os.cpu_count() or 1,
-                                  strict=strict)
+                                  strict=strict, engine=engine, ray_address=ray_address)
     except BuildError as e:
         fail(f"build refused: {e}", 3)
+    except EngineError as e:
+        fail(f"build failed, nothing written: {e}", 3)
     except (RealPairsError, PairsError) as e:
         fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:

@@ -76,7 +76,7 @@ class Recipe:
     noise: NoiseSettings
     dedup: DedupSettings
     splits: dict[str, float]
-    rows_per_shard: int
+    shard_mb: float  # a split's Parquet file rolls over to the next past this size
     real: InputFile | None = None  # hand-restored real pairs: the `real` test config, and calibration
     real_source: str = ""  # the recipe source and document the real pairs were spun from
     real_doc_id: str = ""
@@ -99,6 +99,10 @@ class Recipe:
         ]
         return out
 
+    @property
+    def shard_bytes(self) -> int:
+        return int(self.shard_mb * 2**20)
+
     def fingerprint(self) -> str:
         """Changes whenever anything that shapes the output changes: recipe, inputs, toolkit code and data, template.
 
@@ -107,6 +111,9 @@ class Recipe:
         h = hashlib.sha256()
         h.update(json.dumps(self.resolved(), sort_keys=True, ensure_ascii=False).encode())
         h.update(corpus.__version__.encode())
+        from corpus.pipeline.ops import OPS
+
+        h.update(json.dumps({op.name: op.version for op in OPS}).encode())
         package = Path(corpus.__file__).parent
         for f in sorted(package.rglob("*.py")):
             h.update(f.relative_to(package).as_posix().encode() + hashlib.sha256(f.read_bytes()).digest())
@@ -136,7 +143,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
               for f in fields(NoiseSettings)},
     "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
                "test": ((int, float), _REQUIRED)},
-    "output": {"rows_per_shard": ((int,), 100_000)},
+    "output": {"shard_mb": ((int, float), 250)},
     "dedup": {"near_threshold": ((int, float), 0.8), "num_perm": ((int,), 128), "shingle": ((int,), 3)},
     "real": {"pairs": ((str,), ""), "source": ((str,), ""), "doc_id": ((str,), ""), "draws": ((int,), 20)},
 }
@@ -308,7 +315,7 @@ def load_recipe(path: Path | str) -> Recipe:
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
         noise=NoiseSettings(**noise), dedup=DedupSettings(**{**dedup, "near_threshold": float(dedup["near_threshold"])}),
         splits={k: float(splits[k]) for k in ("train", "validation", "test")},
-        rows_per_shard=sections["output"]["rows_per_shard"],
+        shard_mb=sections["output"]["shard_mb"],
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
         calibration_draws=real_table["draws"],
     )

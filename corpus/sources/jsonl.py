@@ -8,12 +8,19 @@ from corpus.sources import Document, Skip
 from corpus.sources.text import decode
 
 
-def read(source, inp):
-    text = decode(inp.path.read_bytes(), inp.name, source.name)
+def read(source, inp, start: int = 0, end: int = -1, first_line: int = 1):
+    """The whole file, or its byte range [start, end) that begins at line `first_line` (a shard of a big file)."""
+    if end < 0:
+        data = inp.path.read_bytes()
+    else:
+        with open(inp.path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+    text = decode(data, inp.name, source.name)
     if isinstance(text, Skip):
         yield text
         return
-    for n, line in enumerate(text.split("\n"), start=1):
+    for n, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         where = f"{inp.name}:{n}"

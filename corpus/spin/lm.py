@@ -51,7 +51,7 @@ class NgramModel:
     def save(self, path: Path) -> None:
         """Sorted lines and a gzip header without a timestamp: the same counts give the same bytes."""
         text = "".join(f"{key}\t{self.counts[key]}\n" for key in sorted(self.counts))
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as f:
             f.write(text.encode("utf-8"))
 
     @classmethod

@@ -1,0 +1,188 @@
+"""Benchmark of whole builds: the `large` recipe and a x8 blow-up of it, with 1 and 2 workers, beside a naive
+baseline over the same input (read, split lines, one regex over the lexicon, write Parquet: no edits, no checks).
+
+    make bench                      # or: python -m benchmarks.build [--scales 1,8] [--workers 1,2]
+
+Each build runs as `corpus build` in a subprocess; its peak RSS is sampled every 50 ms from /proc as the sum
+over the process and its workers (Linux only). MB/s per core = input MB / wall seconds / workers. The x8 input
+repeats every document of the large recipe eight times under distinct ids, written on the fly to a temp folder
+(exact duplicates: the build must drop them, and its memory must not grow with them).
+Targets (issue 6) live here, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LARGE = ROOT / "recipes" / "large.toml"
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+def run(command: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS bytes of the process tree) of a command that must succeed."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return wall, peak
+
+
+def blow_up(recipe: Path, times: int, folder: Path) -> Path:
+    """A copy of the recipe whose clean sources hold every document `times` times, under distinct ids."""
+    from corpus.recipe import load_recipe
+
+    loaded = load_recipe(recipe)
+    text = recipe.read_text(encoding="utf-8")
+    for source in loaded.sources:
+        if source.role != "clean":
+            continue
+        target = folder / source.name
+        for k in range(times):
+            for inp in source.inputs:
+                out = target / f"copy{k}" / Path(inp.name).name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                if source.format == "jsonl":
+                    with inp.path.open(encoding="utf-8") as f, out.open("w", encoding="utf-8") as g:
+                        for line in f:
+                            obj = json.loads(line)
+                            obj[source.id_field] = f"{obj.get(source.id_field)}-copy{k}"
+                            g.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                else:
+                    shutil.copyfile(inp.path, out)
+        pattern = "*.jsonl" if source.format == "jsonl" else "*.txt"
+        old = "paths = [" + ", ".join(f'"{p}"' for p in source.paths) + "]"
+        text = text.replace(old, f'paths = ["{(target / "copy*" / pattern).as_posix()}"]', 1)
+    text = text.replace('"../', f'"{ROOT.as_posix()}/')  # the card template, seeds, real pairs
+    text = re.sub(r'(?m)^name = "([^"]+)"', rf'name = "\1-x{times}"', text, count=1)
+    out = folder / "recipe.toml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def input_bytes(recipe: Path) -> int:
+    from corpus.recipe import load_recipe
+
+    return sum(i.bytes for s in load_recipe(recipe).sources for i in s.inputs)
+
+
+def naive(recipe_path: str, out: str) -> None:
+    """What a researcher would write in an afternoon: str.replace of every lexicon phrase over each document,
+    lines as paragraphs. No normalisation, no word boundaries, no edits, no dedup, no checks."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from corpus.recipe import load_recipe
+    from corpus.spin.lexicon import default_lexicon
+
+    replacements = sorted(((key, targets[0]) for key, (targets, *_) in default_lexicon().options.items() if targets),
+                          key=lambda kv: -len(kv[0]))
+    clean, noisy = [], []
+    for source in load_recipe(Path(recipe_path)).sources:
+        for inp in source.inputs:
+            if source.format == "jsonl":
+                with inp.path.open(encoding="utf-8") as f:
+                    texts = [json.loads(line).get(source.text_field, "") for line in f]
+            else:
+                texts = [inp.path.read_text(encoding="utf-8", errors="replace")]
+            for text in texts:
+                spun = text
+                for phrase, target in replacements:
+                    spun = spun.replace(phrase, target)
+                for a, b in zip(text.split("\n"), spun.split("\n")):
+                    if a.strip():
+                        clean.append(a.strip())
+                        noisy.append(b.strip())
+    pq.write_table(pa.table({"clean": clean, "noisy": noisy}), out, compression="zstd")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", type=Path, default=LARGE)
+    parser.add_argument("--scales", default="1,8", help="input blow-ups to run, e.g. 1,8")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
+    parser.add_argument("--engine", default="local")
+    args = parser.parse_args()
+    corpus = [sys.executable, "-m", "corpus.cli"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp = Path(tmp)
+        for scale in map(int, args.scales.split(",")):
+            recipe = args.recipe if scale == 1 else blow_up(args.recipe, scale, tmp / f"x{scale}")
+            mb = input_bytes(recipe) / 1e6
+            wall, rss = run([sys.executable, "-m", "benchmarks.build", "--naive", str(recipe), str(tmp / "naive.parquet")])
+            rows.append((f"x{scale}", "naive baseline", 1, mb, "-", wall, mb / wall, rss))
+            for workers in map(int, args.workers.split(",")):
+                out = tmp / f"dist-{scale}-{workers}"
+                wall, rss = run([*corpus, "build", str(recipe), "--out", str(out), "--quiet", "--force",
+                                 "--workers", str(workers), "--engine", args.engine])
+                manifest = json.loads(next(out.rglob("build.json")).read_text(encoding="utf-8"))
+                rows.append((f"x{scale}", f"corpus build ({args.engine})", workers, mb, manifest["counts"]["rows"],
+                             wall, mb / wall / workers, rss))
+                print(f"  stages x{scale} w{workers}: {manifest.get('stage_seconds')}", file=sys.stderr)
+                shutil.rmtree(out)
+    print(f"{'input':6} {'pipeline':24} {'workers':>7} {'input MB':>9} {'rows':>8} {'wall s':>8} "
+          f"{'MB/s/core':>10} {'peak RSS MB':>12}")
+    for scale, name, workers, mb, n, wall, rate, rss in rows:
+        print(f"{scale:6} {name:24} {workers:>7} {mb:>9.1f} {n!s:>8} {wall:>8.1f} {rate:>10.3f} {rss / 1e6:>12.0f}")
+    builds = {(r[0], r[2]): r for r in rows if r[1].startswith("corpus")}
+    naive_rate = {r[0]: r[6] for r in rows if r[1] == "naive baseline"}
+    for scale in {r[0] for r in rows}:
+        one, two = builds.get((scale, 1)), builds.get((scale, 2))
+        if one and two:
+            print(f"{scale}: 2 workers are {one[5] / two[5]:.2f}x faster than 1 (target >= 1.7x)")
+        best = max((r for r in builds.values() if r[0] == scale), key=lambda r: r[6], default=None)
+        if best:
+            print(f"{scale}: full pipeline {best[6]:.3f} MB/s/core = {best[6] / naive_rate[scale]:.2f} of the naive "
+                  f"baseline's {naive_rate[scale]:.3f} MB/s (target >= 0.25; target >= 4 MB/s/core)")
+    peaks = {scale: max(r[7] for r in builds.values() if r[0] == scale) for scale in {r[0] for r in builds.values()}}
+    if len(peaks) > 1:
+        low, high = min(peaks.values()), max(peaks.values())
+        print(f"peak RSS {', '.join(f'{k} {v / 1e6:.0f} MB' for k, v in sorted(peaks.items()))}: the largest is "
+              f"{high / low:.2f}x the smallest (target <= 1.25x, and <= 1500 MB)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--naive":
+        naive(sys.argv[2], sys.argv[3])
+    else:
+        main()

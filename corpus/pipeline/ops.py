@@ -1,0 +1,186 @@
+"""The op contract: each stage of a build is a small function over an Arrow table that returns an Arrow table.
+
+An op declares the columns it reads and the columns it adds, whether it is row-local (runs on any batch, in
+any worker, in any order) or a barrier (sees every batch, in reading order, with state kept between
+batches), and a version. Op versions enter the recipe fingerprint: changing what an op does means bumping its
+version, and any dataset built with the old one is then rebuilt, never silently mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
+
+import pyarrow as pa
+
+from corpus.dataset.features import FEATURES
+from corpus.dedup import band_keys, shingle_sets
+from corpus.pairs import document_rows
+from corpus.sources import Skip
+from corpus.spin.detect import detect
+from corpus.spin.stats import MEASURES, measure
+from corpus.split import assign_split, stable_hash
+from corpus.text.normalize import normalize
+from corpus.text.segment import BODY, segment
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    version: int
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    barrier: bool
+    fn: Callable[[pa.Table, object], pa.Table]  # (table, recipe) for row-local ops; (table, state) for barriers
+
+    def __call__(self, table: pa.Table, context: object) -> pa.Table:
+        missing = [c for c in self.inputs if c not in table.column_names]
+        if missing:
+            raise ValueError(f"op {self.name} needs columns {missing}; the table has {table.column_names}")
+        return self.fn(table, context)
+
+
+DOCUMENTS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("text", pa.string()),
+                       ("raw", pa.bool_()), ("where", pa.string())])
+PARAGRAPHS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("index", pa.int32()),
+                        ("text", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+FINGERPRINTS = pa.schema([("digest", pa.binary(16)), ("bands", pa.list_(pa.uint64())),
+                          ("shingles", pa.list_(pa.uint64()))])
+KEPT = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("index", pa.int32()), ("text", pa.string())])
+SKIPPED = -1  # the `index` of a row that stands for an unreadable input (reason unreadable_input)
+
+
+def documents_table(items, recipe) -> pa.Table:
+    """Documents and skips from a reader as one table; a skip is a row with no text and its reason in `where`."""
+    raw = {s.name: s.role == "raw" for s in recipe.sources}
+    rows = [{"source": d.source, "doc_id": "" if isinstance(d, Skip) else d.doc_id,
+             "text": None if isinstance(d, Skip) else d.text, "raw": raw[d.source],
+             "where": f"{d.where}\t{d.reason}" if isinstance(d, Skip) else d.origin} for d in items]
+    return pa.Table.from_pylist(rows, schema=DOCUMENTS)
+
+
+def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
+    """(paragraph, drop reason or "", detail) for each paragraph of one document, in order."""
+    out = []
+    for kind, paragraph in segment(normalize(text, recipe.tone_marks), recipe.repair_glued):
+        reason, detail = "", ""
+        if kind != BODY:
+            reason = kind
+        elif len(paragraph) < recipe.min_chars:
+            reason = "too_short"
+        elif len(paragraph) > recipe.max_chars:
+            reason = "too_long"
+        elif raw and (d := detect(paragraph)).label == "spun":
+            reason, detail = "spun", f"score {d.score:.3f}: {'; '.join(d.evidence)}"
+        out.append((paragraph, reason, detail))
+    return out
+
+
+def _paragraphs(table: pa.Table, recipe) -> pa.Table:
+    rows = []
+    for doc in table.to_pylist():
+        if doc["text"] is None:
+            where, reason = doc["where"].split("\t", 1)
+            rows.append({"source": doc["source"], "doc_id": where, "index": SKIPPED, "text": "",
+                         "reason": "unreadable_input", "detail": reason})
+            continue
+        for index, (text, reason, detail) in enumerate(triage(doc["text"], doc["raw"], recipe)):
+            rows.append({"source": doc["source"], "doc_id": doc["doc_id"], "index": index, "text": text,
+                         "reason": reason, "detail": detail})
+    return pa.Table.from_pylist(rows, schema=PARAGRAPHS)
+
+
+def _fingerprint(table: pa.Table, recipe) -> pa.Table:
+    """Exact-duplicate digest and near-duplicate fingerprints of the paragraphs still in the running."""
+    texts = table.column("text").to_pylist()
+    live = [r == "" for r in table.column("reason").to_pylist()]
+    digests = [hashlib.blake2b(t.encode(), digest_size=16).digest() if ok else None for t, ok in zip(texts, live)]
+    candidates = [t if ok else "" for t, ok in zip(texts, live)]
+    if recipe.dedup.enabled:
+        offsets, hashes = shingle_sets(candidates, recipe.dedup.shingle)
+        keys = band_keys(offsets, hashes, recipe.dedup)
+        shingles = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(hashes, pa.uint64()))
+        bands = pa.ListArray.from_arrays(pa.array(range(0, keys.size + 1, keys.shape[1]), pa.int32()),
+                                         pa.array(keys.reshape(-1), pa.uint64()))
+    else:
+        shingles = bands = pa.array([[]] * len(texts), pa.list_(pa.uint64()))
+    return (table.append_column("digest", pa.array(digests, pa.binary(16)))
+            .append_column("bands", bands).append_column("shingles", shingles))
+
+
+def _dedup(table: pa.Table, state) -> pa.Table:
+    """Exact then near duplicates, against everything kept before (state: a corpus.dedup.Deduplicator)."""
+    reasons, details = state.judge(table)
+    keep = [c for c in table.column_names if c not in FINGERPRINTS.names]
+    return (table.select(keep).set_column(keep.index("reason"), "reason", pa.array(reasons, pa.string()))
+            .set_column(keep.index("detail"), "detail", pa.array(details, pa.string())))
+
+
+def _pairs(table: pa.Table, recipe) -> pa.Table:
+    """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
+    rows = []
+    origin = FEATURES["origin"].str2int("synthetic")
+    for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
+        kept = [(r["index"], r["text"]) for r in group]
+        rows += [{**row, "origin": origin} for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise)]
+    return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
+
+
+def _split(table: pa.Table, recipe) -> pa.Table:
+    """Split by a seeded hash of the document: near-duplicates are already gone, so no cluster straddles two.
+    Also a rank per row (a hash of its id), by which the driver draws its samples."""
+    memo: dict[tuple[str, str], str] = {}
+
+    def split_of(source: str, doc_id: str) -> str:
+        if (source, doc_id) not in memo:
+            memo[source, doc_id] = assign_split(f"{source}/{doc_id}", recipe.seed, recipe.splits)
+        return memo[source, doc_id]
+
+    splits = [split_of(s, d) for s, d in zip(table.column("source").to_pylist(), table.column("doc_id").to_pylist())]
+    ranks = [stable_hash("rank", i) for i in table.column("id").to_pylist()]
+    return table.append_column("split", pa.array(splits, pa.string())).append_column("rank", pa.array(ranks, pa.uint64()))
+
+
+MEASURES_TYPE = pa.struct([(m, pa.int32()) for m in MEASURES])
+
+
+def _measure(table: pa.Table, recipe) -> pa.Table:
+    values = [measure(c, n) for c, n in zip(table.column("clean").to_pylist(), table.column("noisy").to_pylist())]
+    return table.append_column("measures", pa.array(values, MEASURES_TYPE))
+
+
+PARAGRAPHS_OP = Op("paragraphs", 1, tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), False, _paragraphs)
+FINGERPRINT_OP = Op("fingerprint", 1, ("text", "reason"), tuple(FINGERPRINTS.names), False, _fingerprint)
+DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), True,
+              _dedup)
+PAIRS_OP = Op("pairs", 1, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
+SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
+MEASURE_OP = Op("measure", 1, ("clean", "noisy"), ("measures",), False, _measure)
+OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)
+
+
+@dataclass(frozen=True)
+class ReadShard:
+    """Phase one, row-local: a shard of input → its paragraphs, triaged and fingerprinted."""
+
+    recipe: object
+
+    def __call__(self, shard) -> pa.Table:
+        from corpus.pipeline.shards import read_shard
+
+        docs = documents_table(read_shard(self.recipe, shard), self.recipe)
+        return FINGERPRINT_OP(PARAGRAPHS_OP(docs, self.recipe), self.recipe)
+
+
+@dataclass(frozen=True)
+class MakePairs:
+    """Phase two, row-local: a spill file of kept paragraphs → pairs with their split and noise measures."""
+
+    recipe: object
+
+    def __call__(self, path: str) -> pa.Table:
+        with pa.memory_map(path) as source:
+            kept = pa.ipc.open_file(source).read_all()
+        return MEASURE_OP(SPLIT_OP(PAIRS_OP(kept, self.recipe), self.recipe), self.recipe)

@@ -1,0 +1,80 @@
+"""Input shards: the units of reading work. Small files are grouped, big JSON Lines files are cut at line ends,
+so work spreads over workers without a document ever spanning two shards. The plan depends on the inputs
+only, never on the number of workers."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from corpus.sources import Document, Skip, read_input
+
+# Input bytes per shard: enough to amortise a task, small enough to spread over workers. The output never
+# depends on it (tests build with tiny shards and compare bytes), so it may be tuned from the environment.
+SHARD_BYTES = int(os.environ.get("CORPUS_SHARD_BYTES", 2 << 20))
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A whole input file, or the byte range [start, end) of one starting at line `first_line`."""
+
+    input: int
+    start: int = 0
+    end: int = -1
+    first_line: int = 1
+
+
+@dataclass(frozen=True)
+class Shard:
+    source: int
+    pieces: tuple[Piece, ...]
+
+
+def _line_cuts(path, size: int) -> list[tuple[int, int, int]]:
+    """(start, end, first line) ranges of about SHARD_BYTES, each ending just after a newline."""
+    cuts, start, line = [], 0, 1
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        while start < size:
+            end = data.find(b"\n", min(start + SHARD_BYTES, size - 1))
+            end = size if end < 0 else end + 1
+            cuts.append((start, end, line))
+            line += data[start:end].count(b"\n")
+            start = end
+    return cuts
+
+
+def _splittable(source, inp) -> bool:
+    """Plain UTF-8 JSON Lines bigger than a shard: gzip or UTF-16 must be decoded whole."""
+    if source.format != "jsonl" or inp.bytes <= SHARD_BYTES:
+        return False
+    with open(inp.path, "rb") as f:
+        head = f.read(2)
+    return head not in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff")
+
+
+def plan(recipe) -> list[Shard]:
+    shards: list[Shard] = []
+    for s, source in enumerate(recipe.sources):
+        group: list[Piece] = []
+        size = 0
+        for i, inp in enumerate(source.inputs):
+            if _splittable(source, inp):
+                shards += [Shard(s, (Piece(i, a, b, line),)) for a, b, line in _line_cuts(inp.path, inp.bytes)]
+                continue
+            group.append(Piece(i))
+            size += inp.bytes
+            if size >= SHARD_BYTES:
+                shards.append(Shard(s, tuple(group)))
+                group, size = [], 0
+        if group:
+            shards.append(Shard(s, tuple(group)))
+    return shards
+
+
+def read_shard(recipe, shard: Shard) -> Iterator[Document | Skip]:
+    source = recipe.sources[shard.source]
+    for piece in shard.pieces:
+        inp = source.inputs[piece.input]
+        yield from read_input(source, inp, piece.start, piece.end, piece.first_line)

@@ -1,0 +1,147 @@
+"""Streaming builds: the same bytes whatever the sharding, the workers or the engine; shards roll over by size;
+big JSON Lines files are cut at line ends; ops check their contract; a repeated input only adds rejects."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.build import build
+from corpus.pipeline.ops import OPS, PARAGRAPHS_OP, ReadShard
+from corpus.pipeline.shards import SHARD_BYTES, plan, read_shard
+from corpus.recipe import load_recipe
+from corpus.sources import read_source
+from tests.conftest import SEED, VIWIKI, recipe_text
+
+TINY = {"CORPUS_SHARD_BYTES": "20000", "CORPUS_SPILL_BYTES": "30000"}  # dozens of shards and spill files
+
+
+def cli_build(recipe: Path, out: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "corpus.cli", "build", str(recipe), "--out", str(out), "--quiet",
+                           *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file of a build but its manifest (which records timings)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "build.json"}
+
+
+def test_tiny_shards_and_two_workers_give_the_same_bytes_as_one_worker(small_recipe, tmp_path):
+    one, _ = build(load_recipe(small_recipe), tmp_path / "one", quiet=True, workers=1)
+    run = cli_build(small_recipe, tmp_path / "tiny", "--workers", "2", env=TINY)
+    assert run.returncode == 0, run.stderr
+    tiny = Path(run.stdout.strip())
+    assert len(plan(load_recipe(small_recipe))) == 2  # the default plan: the seed page, then the wiki file
+    assert files(one) == files(tiny)
+    manifest = json.loads((tiny / "build.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["rows"] > 300 and manifest["ops"] == {op.name: op.version for op in OPS}
+
+
+def test_ray_engine_gives_the_same_bytes_as_the_local_engine(small_recipe, tmp_path):
+    pytest.importorskip("ray")
+    local = cli_build(small_recipe, tmp_path / "local", "--workers", "2", env=TINY)
+    ray = cli_build(small_recipe, tmp_path / "ray", "--engine", "ray", "--workers", "2", env=TINY)
+    assert local.returncode == 0 and ray.returncode == 0, ray.stderr[-2000:]
+    assert "Traceback" not in ray.stderr
+    assert files(Path(local.stdout.strip())) == files(Path(ray.stdout.strip()))
+
+
+def test_shards_roll_over_at_the_size_limit_and_load_whole(small_recipe, tmp_path):
+    from datasets import load_dataset
+
+    small_recipe.write_text(small_recipe.read_text(encoding="utf-8") + "\n[output]\nshard_mb = 0.05\n",
+                            encoding="utf-8")
+    folder, _ = build(load_recipe(small_recipe), tmp_path / "dist", quiet=True, workers=2)
+    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    train = manifest["splits"]["train"]["shards"]
+    assert len(train) >= 3
+    names = sorted(p.name for p in (folder / "data").glob("train-*.parquet"))
+    assert names == [f"train-{i:05d}-of-{len(train):05d}.parquet" for i in range(len(train))]
+    assert not list(folder.rglob("*.part"))
+    for shard in train[:-1]:  # each closed just past the limit: at most one 10,000-row group beyond it
+        assert shard["bytes"] >= 0.05 * 2**20
+    loaded = load_dataset(str(folder), split="train")
+    assert loaded.num_rows == manifest["splits"]["train"]["rows"] == sum(s["rows"] for s in train)
+    assert len(set(loaded["id"])) == loaded.num_rows
+
+
+def test_big_jsonl_is_cut_at_line_ends_and_read_the_same(tmp_path):
+    if not VIWIKI.exists():
+        pytest.skip(f"{VIWIKI} not present")
+    lines = VIWIKI.read_bytes().split(b"\n")
+    big = tmp_path / "in" / "wiki.jsonl"
+    big.parent.mkdir()
+    body = lines[:400]
+    body.insert(300, "{không phải JSON: Quốc hội".encode())  # a bad line far past the first cut
+    big.write_bytes(b"\n".join(body) + b"\n")
+    assert big.stat().st_size > 2 * SHARD_BYTES
+    recipe_path = tmp_path / "r.toml"
+    recipe_path.write_text(recipe_text('''
+[[sources]]
+name = "wiki"
+paths = ["in/wiki.jsonl"]
+format = "jsonl"
+role = "clean"
+license = "CC BY-SA 3.0"
+'''), encoding="utf-8")
+    recipe = load_recipe(recipe_path)
+    shards = plan(recipe)
+    assert len(shards) >= 3 and all(len(s.pieces) == 1 for s in shards)
+    assert shards[0].pieces[0].start == 0 and shards[-1].pieces[0].end == big.stat().st_size
+    cut = [item for shard in shards for item in read_shard(recipe, shard)]
+    whole = list(read_source(recipe.sources[0]))
+    assert cut == whole and len(whole) == 401
+    bad = [item for item in cut if not hasattr(item, "text")]
+    assert [b.where for b in bad] == ["in/wiki.jsonl:301"]
+
+
+def test_ops_check_their_contract_on_the_seed(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / SEED.name).write_bytes(SEED.read_bytes())
+    path = tmp_path / "r.toml"
+    path.write_text(recipe_text('''
+[[sources]]
+name = "seed"
+paths = ["seeds/*.txt"]
+format = "text"
+role = "raw"
+license = "scraped page"
+'''), encoding="utf-8")
+    recipe = load_recipe(path)
+    table = ReadShard(recipe)(plan(recipe)[0])
+    declared = {c for op in OPS[:2] for c in op.outputs}
+    assert declared <= set(table.column_names)
+    reasons = table.column("reason").to_pylist()
+    assert reasons.count("spun") == 7 and reasons.count("") == 6  # the seed: 7 spun, 6 untouched paragraphs
+    with pytest.raises(ValueError, match="needs columns"):
+        PARAGRAPHS_OP(pa.table({"text": ["Quốc hội họp phiên bế mạc."]}), recipe)
+
+
+def test_a_repeated_input_only_adds_rejects(small_recipe, tmp_path):
+    once, _ = build(load_recipe(small_recipe), tmp_path / "once", quiet=True)
+    wiki = small_recipe.parent / "wiki.jsonl"
+    lines = wiki.read_text(encoding="utf-8").split("\n")  # not splitlines(): texts hold U+2028
+    copy = [json.loads(line) | {"id": f"copy-{json.loads(line)['id']}"} for line in lines if line]
+    (small_recipe.parent / "wiki2.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in copy), encoding="utf-8")
+    small_recipe.write_text(small_recipe.read_text(encoding="utf-8").replace('paths = ["wiki.jsonl"]',
+                                                                           'paths = ["wiki*.jsonl"]'), encoding="utf-8")
+    twice, _ = build(load_recipe(small_recipe), tmp_path / "twice", quiet=True, workers=2)
+    assert {k: v for k, v in files(once).items() if k.startswith("data/")} == \
+        {k: v for k, v in files(twice).items() if k.startswith("data/")}
+    rejects = pq.read_table(twice / "rejects.parquet").to_pylist()
+    copies = [r for r in rejects if r["id"].startswith("wiki/copy-")]
+    wiki_counts = json.loads((once / "build.json").read_text())["counts"]["per_source"]["wiki"]
+    assert len(copies) == wiki_counts["paragraphs"]  # every paragraph of the copy is rejected
+    duplicates = [r for r in copies if r["reason"] == "duplicate"]
+    assert len(duplicates) >= wiki_counts["paired"]  # what the first copy paired (or dropped as a twin) repeats
+    assert {r["reason"] for r in copies} - {"duplicate"} <= {"heading", "too_short", "too_long", "boilerplate"}
+    assert all(r["cluster"].startswith("wiki/") and not r["cluster"].startswith("wiki/copy-") for r in duplicates)
