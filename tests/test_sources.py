@@ -94,3 +94,19 @@ def test_html_becomes_paragraphs_and_legal_angle_brackets_stay():
     assert not looks_like_html(legal) and to_text(legal) == legal
     assert to_text("Hội nghị c&#7845;p cao &#x110;ông Á &quot;mở rộng&quot; &copy") == \
         'Hội nghị cấp cao Đông Á "mở rộng" &copy'  # a reference needs its ";" to be decoded
+
+
+def test_an_input_gone_after_the_recipe_was_loaded_is_a_skip(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Ủy ban nhân dân thành phố họp báo thường kỳ.", encoding="utf-8")
+    (tmp_path / "r.toml").write_text(recipe_text('''
+[[sources]]
+name = "s"
+paths = ["in/*"]
+format = "text"
+role = "clean"
+license = "test"
+'''), encoding="utf-8")
+    recipe = load_recipe(tmp_path / "r.toml")
+    (tmp_path / "in" / "a.txt").unlink()
+    assert list(read_source(recipe.sources[0])) == [Skip("s", "in/a.txt", "cannot be read (No such file or directory)")]
