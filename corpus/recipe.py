@@ -7,7 +7,6 @@ nothing in it is evaluated or imported.
 from __future__ import annotations
 
 import errno
-import glob
 import hashlib
 import json
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import corpus
 from corpus.dedup import DedupSettings
+from corpus.globs import expand
 from corpus.spin.lexicon import data_files
 from corpus.spin.noise import NoiseSettings
 from corpus.text.normalize import TONE_POLICIES
@@ -190,10 +190,10 @@ def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
     if pattern.startswith("pkg:"):
         package, _, rel = pattern[4:].partition("/")
         root = Path(str(resources.files(package)))
-        found = sorted(Path(p) for p in glob.glob(str(root / rel)))
+        found = [Path(p) for p in expand(str(root / rel))]
         names = [f"pkg:{package}/{p.relative_to(root).as_posix()}" for p in found]
     else:
-        found = sorted(Path(p) for p in glob.glob(str(base / pattern), recursive=True))
+        found = [Path(p) for p in expand(str(base / pattern))]
         names = [Path(p).relative_to(base).as_posix() if Path(p).is_relative_to(base) else str(p) for p in found]
     wildcard = re.search(r"[*?[]", pattern) is not None
     inputs = [_inspect(n, p, wildcard) for n, p in zip(names, found)]

@@ -25,7 +25,7 @@ HUGE_LINE_BYTES = 50_000_000
 
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
 
 
 def nfd(text: str) -> str:
@@ -157,6 +157,8 @@ OTHER_JSONL = {
                                               ensure_ascii=False).encode()),
                      ["Tỉnh Lâm Đồng phát triển du lịch nông nghiệp."]),
 }
+TREE = {"cay/a": "Cây cầu mới nối hai bờ sông Hồng đã thông xe.",
+        "cay/con/b": "Người dân hai huyện đi lại thuận tiện hơn nhiều."}
 LONG_PARAGRAPH = " ".join(["Chính quyền địa phương rà soát, đánh giá hiệu quả đầu tư công."] * 3300)  # ~200 KB
 HUGE_KEPT = "Đây là đoạn văn bình thường nằm sau một dòng dài năm mươi triệu byte."
 
@@ -198,6 +200,13 @@ def write_inputs(tmp):
     skips[("tep", "bad/gay.txt")] = "broken symbolic link"
     os.mkfifo(bad / "ong.fifo")  # reading it would wait forever for a writer
     skips[("tep", "bad/ong.fifo")] = "not a regular file"
+    tree = tmp / "cay"  # two links back up the tree: glob.glob("cay/**") would walk 2^40 paths
+    (tree / "con").mkdir(parents=True)
+    (tree / "a.txt").write_text(TREE["cay/a"], encoding="utf-8")
+    (tree / "con" / "b.txt").write_text(TREE["cay/con/b"], encoding="utf-8")
+    (tree / "moi-nhat").symlink_to(".")
+    (tree / "con" / "len").symlink_to("..")
+    expected += [("cay", p) for p in TREE.values()]
     with (lines / "bai.jsonl").open("w", encoding="utf-8") as f:
         for case in JSONL_LINES:
             line = case[0] if isinstance(case[0], str) else json.dumps(case[0], ensure_ascii=False)
@@ -217,6 +226,13 @@ SOURCES = '''
 [[sources]]
 name = "tep"
 paths = ["bad/*", "bad/thu-muc"]
+format = "text"
+role = "clean"
+license = "test"
+
+[[sources]]
+name = "cay"
+paths = ["cay/**/*.txt"]
 format = "text"
 role = "clean"
 license = "test"
@@ -245,8 +261,9 @@ def bad_build(tmp_path_factory):
 def test_the_corpus_has_over_thirty_bad_inputs(bad_build):
     _, expected, skips, _, _ = bad_build
     # every file and JSONL record except the first (clean) record is damaged in some way; the rest are made in
-    # write_inputs: the 200 KB paragraph, the 50 MB line, the locked file, a folder, a loop, a broken link, a pipe
-    inputs = len(READ) + len(SKIP) + len(OTHER_JSONL) + len(JSONL_LINES) - 1 + 7
+    # write_inputs: the 200 KB paragraph, the 50 MB line, the locked file, a folder, a loop, a broken link, a pipe,
+    # a folder tree with links back up
+    inputs = len(READ) + len(SKIP) + len(OTHER_JSONL) + len(JSONL_LINES) - 1 + 8
     assert inputs >= 30
     for _, paragraph in expected:
         assert any(c.isalpha() and not c.isascii() for c in paragraph), paragraph  # Vietnamese letters everywhere
@@ -294,6 +311,8 @@ def test_every_readable_input_gives_exactly_the_expected_paragraphs(bad_build):
     assert all(unicodedata.is_normalized("NFC", p) and "\ufffd" not in p for p in paragraphs)
     # the two records with id "a1" are two documents, so row ids stay unique
     assert len({r["id"] for r in rows}) == len(rows)
+    # a tree with links back to itself: each file read once
+    assert {r["doc_id"] for r in rows if r["source"] == "cay"} == set(TREE)
     assert cli("validate", folder).returncode == 0
 
 
@@ -310,8 +329,10 @@ def test_a_pattern_matching_nothing_names_the_recipe_and_the_key(tmp_path):
     (tmp_path / "bai" / "mot-thu-muc").mkdir()  # folders matched by a wildcard are not inputs
     recipe = tmp_path / "recipe.toml"
     recipe.write_text(recipe_text(SOURCES.replace('["bad/*", "bad/thu-muc"]', '["bai/*"]')
-                                  .replace('["jsonl/*"]', '["khong-co/*.jsonl"]')), encoding="utf-8")
+                                  .replace('["jsonl/*"]', '["khong-co/*.jsonl"]')
+                                  .replace('["cay/**/*.txt"]', '["bai/**/*.txt"]')), encoding="utf-8")
     result = cli("build", recipe, "--out", tmp_path / "dist")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{recipe}: sources[0] (tep).paths: 'bai/*' matches no file" in result.stderr
-    assert f"{recipe}: sources[1] (dong).paths: 'khong-co/*.jsonl' matches no file" in result.stderr
+    assert f"{recipe}: sources[1] (cay).paths: 'bai/**/*.txt' matches no file" in result.stderr
+    assert f"{recipe}: sources[2] (dong).paths: 'khong-co/*.jsonl' matches no file" in result.stderr
