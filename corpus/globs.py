@@ -1,8 +1,9 @@
 """Path patterns of recipes, expanded like glob.glob but safe from symbolic link loops.
 
 glob.glob follows every symlinked folder under "**": a folder holding two links to itself ("latest -> .",
-"current -> .") makes it try 2^40 paths, which never ends. Here "**" visits each real folder once (links to
-folders are still followed, to places not seen yet), so every file is found once and the expansion ends.
+"current -> .") makes it try on the order of 2^40 paths (40 links per path), which never ends. Here "**" visits
+each real folder once (links to folders are still followed, to places not seen yet), so every file is found once
+and the expansion ends.
 """
 
 from __future__ import annotations

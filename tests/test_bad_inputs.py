@@ -104,7 +104,8 @@ READ = {
     "hong-mot-byte.txt": ("Giá vàng miếng tăng mạnh trong phiên sáng nay.\n".encode()
                           + "Nhà đầu tư".encode()[:-1] + " bán ra.\n".encode()
                           + "Thị trường chứng khoán giao dịch ổn định.\n".encode(),
-                          ["Giá vàng miếng tăng mạnh trong phiên sáng nay.", "Thị trường chứng khoán giao dịch ổn định."]),
+                          ["Giá vàng miếng tăng mạnh trong phiên sáng nay.",
+                           "Thị trường chứng khoán giao dịch ổn định."]),
 }
 # Lines skipped inside files that are otherwise read.
 PARTIAL = {("tep", "bad/hong-mot-byte.txt:2"): "not UTF-8"}

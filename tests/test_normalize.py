@@ -51,7 +51,8 @@ def test_whitespace_is_tidied_but_line_breaks_kept():
     ("Ðảng ủy và ðoàn thanh niên", "Đảng ủy và đoàn thanh niên"),  # Icelandic eth for Đ/đ
     ("Ha\u0340 Nô\u0323i đa\u0341nh gia\u0341", "Hà Nội đánh giá"),  # deprecated tone marks U+0340/U+0341
     ("Viê\u0323t Nam", "Việt Nam"),  # Windows-1258 style: precomposed ê, combining dot below
-    ("Điều 1.\r\nPhạm vi\rđiều chỉnh\u2028của luật\u2029Đối tượng", "Điều 1.\nPhạm vi\nđiều chỉnh\ncủa luật\n\nĐối tượng"),
+    ("Điều 1.\r\nPhạm vi\rđiều chỉnh\u2028của luật\u2029Đối tượng",
+     "Điều 1.\nPhạm vi\nđiều chỉnh\ncủa luật\n\nĐối tượng"),  # CRLF, CR, line and paragraph separators
     ("Bão\x07 số ba\x1b đổ bộ", "Bão số ba đổ bộ"),  # control characters
 ])
 def test_repairs_of_text_copied_from_the_web_and_old_editors(raw, clean):

@@ -62,14 +62,13 @@ def decode(data: bytes, where: str, source: str) -> str | Skip:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 saved without its BOM (ASCII letters then come with a NUL byte): accepted only if it reads as Vietnamese."""
+    """UTF-16 saved without its BOM (each ASCII letter then comes with a NUL byte), if it reads as Vietnamese."""
     for codec in ("utf-16-le", "utf-16-be"):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if _vietnamese(text):
-            return text
+        if _vietnamese(data[:40000].decode(codec, errors="ignore")):  # a look at the start: binaries can be big
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                return None
     return None
 
 
