@@ -110,3 +110,13 @@ license = "test"
     recipe = load_recipe(tmp_path / "r.toml")
     (tmp_path / "in" / "a.txt").unlink()
     assert list(read_source(recipe.sources[0])) == [Skip("s", "in/a.txt", "cannot be read (No such file or directory)")]
+
+
+def test_text_with_a_few_tags_keeps_its_line_breaks():
+    from corpus.sources.markup import to_text
+
+    text = ("Thủ tướng dự hội nghị <b>xúc tiến đầu tư</b>.\nTỉnh cam kết hỗ trợ <a href='/dn'>doanh nghiệp</a>.\n"
+            "Nhiều dự án được trao giấy phép.\nMột thẻ <p> lạc giữa văn bản.\nHội nghị kết thúc lúc 17 giờ.")
+    assert to_text(text).split("\n") == [
+        "Thủ tướng dự hội nghị xúc tiến đầu tư.", "Tỉnh cam kết hỗ trợ doanh nghiệp.",
+        "Nhiều dự án được trao giấy phép.", "Một thẻ", "", "lạc giữa văn bản.", "Hội nghị kết thúc lúc 17 giờ."]

@@ -22,6 +22,8 @@ _KNOWN = sorted(_BLOCKS | _HIDDEN | {"a", "b", "i", "u", "em", "strong", "span",
 _TAG = re.compile(r"<(?:!doctype\s+html|!--|/?(?:%s)(?=[\s/>])[^<>]*>)" % "|".join(_KNOWN), re.IGNORECASE)
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
+_INLINE_SPACE = re.compile(r"[ \t\f]+")
+_BLOCK_TAG = re.compile(r"<(?:br|%s)(?=[\s/>])" % "|".join(sorted(_BLOCKS, key=len, reverse=True)), re.IGNORECASE)
 
 
 def looks_like_html(text: str) -> bool:
@@ -36,10 +38,11 @@ def unescape_references(text: str) -> str:
 
 
 class _Text(HTMLParser):
-    def __init__(self):
+    def __init__(self, keep_lines: bool):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.space = _INLINE_SPACE if keep_lines else _SPACE
 
     def handle_starttag(self, tag, attrs):
         if tag == "body":
@@ -65,12 +68,18 @@ class _Text(HTMLParser):
 
     def handle_data(self, data):
         if not self.hidden:
-            self.parts.append(_SPACE.sub(" ", data))  # in HTML a line break in the source is only a space
+            self.parts.append(self.space.sub(" ", data))
 
 
 def html_to_text(text: str) -> str:
-    """The text a browser shows: blocks become paragraphs (blank line between), <br> a line break."""
-    parser = _Text()
+    """The text a browser shows: blocks become paragraphs (blank line between), <br> a line break.
+
+    In HTML a line break of the source is only a space, but text with a few tags in it (a link, a bold word, a
+    stray <p>) is laid out by its line breaks: those are kept unless block tags are as common as lines.
+    """
+    lines = sum(1 for line in text.split("\n") if line.strip())
+    blocks = len(_BLOCK_TAG.findall(text))
+    parser = _Text(keep_lines=blocks * 4 < lines)
     parser.feed(text)
     parser.close()
     out = "".join(parser.parts)
