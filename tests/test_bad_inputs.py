@@ -1,4 +1,4 @@
-"""Forty damaged inputs, generated here and built by the CLI: each one is read right or skipped with a reason.
+"""Over fifty damaged inputs, generated here and built by the CLI: each one is read right or skipped with a reason.
 
 Every sample is real Vietnamese with diacritics. An input that is read must give exactly the paragraph a
 person expects (written out by hand below); one that is not must be a counted, explained skip that names its
