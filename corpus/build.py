@@ -26,10 +26,11 @@ from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
 from corpus.dedup import Deduplicator
 from corpus.pipeline.engine import make_engine
-from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, MakePairs, ReadShard
+from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE_IDS_OP, MakePairs, ReadShard
 from corpus.pipeline.shards import plan
 from corpus.real import real_rows
 from corpus.recipe import Recipe
+from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import THRESHOLD
 from corpus.spin.lm import NgramModel
@@ -84,7 +85,7 @@ class Reading:
     def add(self, table: pa.Table) -> None:
         rows = table.to_pydict()
         documents = set()
-        for source, doc_id, index, text, reason, detail in zip(*(rows[c] for c in PARAGRAPHS.names)):
+        for source, doc_id, index, text, reason, detail, _ in zip(*(rows[c] for c in PARAGRAPHS.names)):
             if index == SKIPPED:
                 self.skipped.append({"source": source, "where": doc_id, "reason": detail})
                 continue
@@ -237,11 +238,11 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     work.mkdir()
     clock = time.time()
     shards = plan(recipe)
-    dedup = Deduplicator(recipe.dedup)
+    dedup, ids = Deduplicator(recipe.dedup), DocumentIds()
     rejects = rejects_writer(tmp)
     reading = Reading(recipe, rejects, work)
     for table in _progress(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
-        reading.add(DEDUP_OP(table, dedup))
+        reading.add(DEDUP_OP(UNIQUE_IDS_OP(table, ids), dedup))
     reading.spill()
     close_rejects(rejects, tmp / REJECTS_FILE)
     seconds["reading"] = round(time.time() - clock, 2)

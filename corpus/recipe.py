@@ -6,10 +6,11 @@ nothing in it is evaluated or imported.
 
 from __future__ import annotations
 
-import glob
+import errno
 import hashlib
 import json
 import re
+import stat
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import corpus
 from corpus.dedup import DedupSettings
+from corpus.globs import expand
 from corpus.spin.lexicon import data_files
 from corpus.spin.noise import NoiseSettings
 from corpus.text.normalize import TONE_POLICIES
@@ -40,6 +42,7 @@ class InputFile:
     path: Path
     bytes: int
     sha256: str
+    problem: str = ""  # why it cannot be read (a folder, a symlink loop, no permission): the build skips it
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ class Recipe:
         out["dedup"] = asdict(self.dedup)
         out["sources"] = [
             {**{k: v for k, v in asdict(s).items() if k != "inputs"}, "paths": list(s.paths),
-             "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256} for i in s.inputs]}
+             "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256, **({"problem": i.problem}
+                         if i.problem else {})} for i in s.inputs]}
             for s in self.sources
         ]
         return out
@@ -193,12 +197,35 @@ def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
     if pattern.startswith("pkg:"):
         package, _, rel = pattern[4:].partition("/")
         root = Path(str(resources.files(package)))
-        found = sorted(Path(p) for p in glob.glob(str(root / rel)))
+        found = [Path(p) for p in expand(str(root / rel))]
         names = [f"pkg:{package}/{p.relative_to(root).as_posix()}" for p in found]
     else:
-        found = sorted(Path(p) for p in glob.glob(str(base / pattern), recursive=True))
+        found = [Path(p) for p in expand(str(base / pattern))]
         names = [Path(p).relative_to(base).as_posix() if Path(p).is_relative_to(base) else str(p) for p in found]
-    return [InputFile(n, p, p.stat().st_size, _sha256(p)) for n, p in zip(names, found) if p.is_file()]
+    wildcard = re.search(r"[*?[]", pattern) is not None
+    inputs = [_inspect(n, p, wildcard) for n, p in zip(names, found)]
+    return [i for i in inputs if i is not None]
+
+
+def _inspect(name: str, path: Path, wildcard: bool) -> InputFile | None:
+    """An input with its size and hash, or with the problem that will make the build skip it; None for a folder
+    that a wildcard matched (patterns such as "data/**" match folders on their way to files)."""
+    try:
+        info = path.stat()
+    except OSError as e:
+        problem = {errno.ELOOP: "a symbolic link loop, not a file",
+                   errno.ENOENT: "a broken symbolic link (its target does not exist)"}.get(
+            e.errno, f"cannot be examined ({e.strerror})")
+        return InputFile(name, path, 0, "", problem)
+    if stat.S_ISDIR(info.st_mode):
+        return None if wildcard else InputFile(name, path, 0, "", f"a folder, not a file: name the files in it, "
+                                                                  f"e.g. '{name}/*.txt'")
+    if not stat.S_ISREG(info.st_mode):
+        return InputFile(name, path, 0, "", "not a regular file (a pipe, socket or device)")
+    try:
+        return InputFile(name, path, info.st_size, _sha256(path))
+    except OSError as e:
+        return InputFile(name, path, info.st_size, "", f"cannot be read ({e.strerror})")
 
 
 def load_recipe(path: Path | str) -> Recipe:
@@ -297,6 +324,8 @@ def load_recipe(path: Path | str) -> Recipe:
         if len(found) != 1:
             problems.append(f"real.pairs: {real_table['pairs']!r} must name exactly one file (found {len(found)} "
                             f"in {base})")
+        elif found[0].problem:
+            problems.append(f"real.pairs: {found[0].name}: {found[0].problem}")
         else:
             real = found[0]
         if real_table["source"] not in seen:

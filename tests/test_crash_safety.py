@@ -1,5 +1,6 @@
 """Skipped inputs and exit codes, --strict, and builds killed at random moments."""
 
+import hashlib
 import json
 import os
 import random
@@ -44,29 +45,53 @@ def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles
     assert unreadable["seed:seeds/trong.txt"] == "empty file" and len(unreadable) == 3
 
 
+def fingerprints(version):
+    """sha256 of every file of a built version; build.json without its two clock fields."""
+    out = {}
+    for f in sorted(p for p in version.rglob("*") if p.is_file()):
+        data = f.read_bytes()
+        if f.name == "build.json":
+            manifest = json.loads(data)
+            del manifest["built_at"], manifest["wall_seconds"]
+            data = json.dumps(manifest, sort_keys=True).encode()
+        out[f.relative_to(version).as_posix()] = hashlib.sha256(data).hexdigest()
+    return out
+
+
 def test_killed_builds_leave_no_half_version_and_the_next_build_is_identical(tmp_path, wiki_articles):
+    """Ten SIGKILLs at seeded random moments: half anywhere in the run, half while the version is being written."""
     recipe = write_small_recipe(tmp_path, wiki_articles[:10])
     reference = tmp_path / "reference"
+    started = time.monotonic()
     assert cli("build", recipe, "--out", reference, "--quiet", "--workers", "1").returncode == 0
+    duration = time.monotonic() - started
+    expected = fingerprints(next(reference.glob("*/*")))
+    assert {"README.md", "build.json", "lm.tsv.gz", "rejects.parquet"} <= set(expected)
     out = tmp_path / "dist"
     rng = random.Random(7)
-    for _ in range(3):
+    for kill in range(10):
         proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", str(recipe), "--out", str(out),
                                  "--quiet", "--force", "--workers", "1"], env={**os.environ, "PYTHONPATH": str(ROOT)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 6.0))
+        if kill % 2:  # anywhere, now and then after the end
+            time.sleep(rng.uniform(0.05, 1.1) * duration)
+        else:  # the critical part: from this build's temporary folder (not a killed one's) to the renames
+            stale = set(out.glob("*/.*"))
+            deadline = time.monotonic() + 10 * duration
+            while (not set(out.glob("*/.*.tmp-*")) - stale and proc.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.4) * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for version in out.glob("*/*"):
-            if not version.name.startswith("."):  # a visible version folder is always complete and valid
-                assert cli("validate", version).returncode == 0
+            if not version.name.startswith("."):  # a visible version folder is always complete: the reference
+                assert fingerprints(version) == expected, f"kill {kill}: {version} is not a complete build"
     assert cli("build", recipe, "--out", out, "--quiet", "--force", "--workers", "1").returncode == 0
-    leftovers = [p.name for p in out.glob("*/.*")]
-    assert leftovers == []
-    ref = next(reference.glob("*/*"))
+    assert [p.name for p in out.glob("*/.*")] == []  # temporary and replaced folders are gone
     new = next(out.glob("*/*"))
-    for shard in ref.rglob("*.parquet"):
-        assert shard.read_bytes() == (new / shard.relative_to(ref)).read_bytes()
+    assert fingerprints(new) == expected
+    assert cli("validate", new).returncode == 0
 
 
 def test_ctrl_c_stops_cleanly_with_a_message(tmp_path, wiki_articles):

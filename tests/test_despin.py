@@ -113,3 +113,11 @@ def test_eval_and_detect_cli(built, tmp_path):
     assert [o["label"] for o in objs].count("spun") == 7 and objs[0]["label"] == "boilerplate"
     restored = cli("restore", "--lm", built / "lm.tsv.gz", stdin=RESTORED[3]["noisy"])
     assert restored.returncode == 0 and "Đối với Quốc hội: Tập trung" in restored.stdout
+
+
+def test_two_rules_claiming_one_space_make_one_edit():
+    """Found by tests/test_fuzz.py: the space in "“ ." is a space before a full stop and inside a quote."""
+    noisy = "những ; những “ ."
+    restored, edits = Restorer(None).restore(noisy, force=True)
+    assert restored == "những; những “."
+    assert apply(noisy, edits) == restored and len(edits) == 2

@@ -1,9 +1,11 @@
+import random
 import re
 import unicodedata
 
 import pytest
 
 from corpus.spin.lexicon import Lexicon, LexiconError, default_lexicon, parse_group, read_groups
+from corpus.spin.noise import NoiseSettings, spin
 from corpus.text.normalize import normalize_tones
 from tests.conftest import ROOT, SHARED
 
@@ -87,3 +89,14 @@ def test_a_phrase_in_two_groups_is_refused():
     with pytest.raises(LexiconError, match="already a source"):
         Lexicon([parse_group("{hiệu quả => hiệu suất cao} seed", "a", 1),
                  parse_group("{hiệu quả|hữu hiệu} curated", "b", 9)])
+
+
+def test_a_match_followed_by_a_combining_mark_is_not_a_whole_syllable():
+    """Found by tests/test_fuzz.py: "tổ chức" + U+0323 was spun to "triển khai" + U+0323, which NFC turns into
+    "khaị": the noisy side was no longer NFC. The same for an abbreviation ("UBND" + U+0301 -> "... Dâń")."""
+    text = "Các tổ chức\u0323 và UBND\u0301 tỉnh đã họp."
+    assert unicodedata.is_normalized("NFC", text)
+    assert "tổ chức" not in [key for _, _, key in default_lexicon().matches(text)]
+    for seed in range(20):
+        noisy, _ = spin(text, random.Random(seed), NoiseSettings(substitution_rate=1.0))
+        assert unicodedata.is_normalized("NFC", noisy) and "tổ chức\u0323" in noisy and "UBND\u0301" in noisy

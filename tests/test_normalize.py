@@ -42,3 +42,26 @@ def test_normalisation_is_idempotent_and_keeps_spinner_artifacts():
 def test_whitespace_is_tidied_but_line_breaks_kept():
     messy = "Cộng\u00a0hòa  xã\thội\u200b chủ nghĩa \r\nViệt Nam \rĐộc lập"
     assert normalize(messy) == "Cộng hòa xã hội chủ nghĩa\nViệt Nam\nĐộc lập"
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("Quốc\u00a0hội\u202fđã thông\u3000qua", "Quốc hội đã thông qua"),  # NBSP, narrow NBSP, ideographic space
+    ("Chí\u200bnh phủ\u200c ban\u200d hành\ufeff nghị đị\u00adnh", "Chính phủ ban hành nghị định"),  # zero-width
+    ("Thu\u200b\u0309 tướng", "Thủ tướng"),  # a zero-width space between a letter and its tone mark
+    ("Ðảng ủy và ðoàn thanh niên", "Đảng ủy và đoàn thanh niên"),  # Icelandic eth for Đ/đ
+    ("Ha\u0340 Nô\u0323i đa\u0341nh gia\u0341", "Hà Nội đánh giá"),  # deprecated tone marks U+0340/U+0341
+    ("Viê\u0323t Nam", "Việt Nam"),  # Windows-1258 style: precomposed ê, combining dot below
+    ("Điều 1.\r\nPhạm vi\rđiều chỉnh\u2028của luật\u2029Đối tượng",
+     "Điều 1.\nPhạm vi\nđiều chỉnh\ncủa luật\n\nĐối tượng"),  # CRLF, CR, line and paragraph separators
+    ("Bão\x07 số ba\x1b đổ bộ", "Bão số ba đổ bộ"),  # control characters
+])
+def test_repairs_of_text_copied_from_the_web_and_old_editors(raw, clean):
+    assert normalize(raw) == clean
+
+
+def test_nfd_and_mixed_forms_give_the_nfc_text():
+    nfc = "Thủ tướng Chính phủ chủ trì hội nghị trực tuyến với các địa phương."
+    nfd = unicodedata.normalize("NFD", nfc)
+    mixed = " ".join(unicodedata.normalize("NFD", w) if i % 2 else w for i, w in enumerate(nfc.split(" ")))
+    assert len(nfd) > len(nfc) and nfd != mixed != nfc
+    assert normalize(nfd) == normalize(mixed) == nfc

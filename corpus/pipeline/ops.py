@@ -45,7 +45,8 @@ class Op:
 DOCUMENTS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("text", pa.string()),
                        ("raw", pa.bool_()), ("where", pa.string())])
 PARAGRAPHS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("index", pa.int32()),
-                        ("text", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+                        ("text", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
+                        ("origin", pa.string())])
 FINGERPRINTS = pa.schema([("digest", pa.binary(16)), ("bands", pa.list_(pa.uint64())),
                           ("shingles", pa.list_(pa.uint64()))])
 KEPT = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("index", pa.int32()), ("text", pa.string())])
@@ -84,11 +85,11 @@ def _paragraphs(table: pa.Table, recipe) -> pa.Table:
         if doc["text"] is None:
             where, reason = doc["where"].split("\t", 1)
             rows.append({"source": doc["source"], "doc_id": where, "index": SKIPPED, "text": "",
-                         "reason": "unreadable_input", "detail": reason})
+                         "reason": "unreadable_input", "detail": reason, "origin": where})
             continue
         for index, (text, reason, detail) in enumerate(triage(doc["text"], doc["raw"], recipe)):
             rows.append({"source": doc["source"], "doc_id": doc["doc_id"], "index": index, "text": text,
-                         "reason": reason, "detail": detail})
+                         "reason": reason, "detail": detail, "origin": doc["where"]})
     return pa.Table.from_pylist(rows, schema=PARAGRAPHS)
 
 
@@ -108,6 +109,13 @@ def _fingerprint(table: pa.Table, recipe) -> pa.Table:
         shingles = bands = pa.array([[]] * len(texts), pa.list_(pa.uint64()))
     return (table.append_column("digest", pa.array(digests, pa.binary(16)))
             .append_column("bands", bands).append_column("shingles", shingles))
+
+
+def _unique_ids(table: pa.Table, ids) -> pa.Table:
+    """A document whose id an earlier document already has becomes `id@origin` (state: DocumentIds)."""
+    columns = (table.column(c).to_pylist() for c in ("source", "doc_id", "origin", "index"))
+    doc_ids = [d if i == SKIPPED else ids.unique(s, d, o) for s, d, o, i in zip(*columns)]
+    return table.set_column(table.column_names.index("doc_id"), "doc_id", pa.array(doc_ids, pa.string()))
 
 
 def _dedup(table: pa.Table, state) -> pa.Table:
@@ -153,12 +161,13 @@ def _measure(table: pa.Table, recipe) -> pa.Table:
 
 PARAGRAPHS_OP = Op("paragraphs", 1, tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), False, _paragraphs)
 FINGERPRINT_OP = Op("fingerprint", 1, ("text", "reason"), tuple(FINGERPRINTS.names), False, _fingerprint)
+UNIQUE_IDS_OP = Op("unique_ids", 1, ("source", "doc_id", "origin", "index"), ("doc_id",), True, _unique_ids)
 DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), True,
               _dedup)
 PAIRS_OP = Op("pairs", 1, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
 SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
 MEASURE_OP = Op("measure", 1, ("clean", "noisy"), ("measures",), False, _measure)
-OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)
+OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, UNIQUE_IDS_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)
 
 
 @dataclass(frozen=True)

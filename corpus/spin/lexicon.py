@@ -26,6 +26,17 @@ _LETTERS_DIGITS = re.compile(r"^[^\W_]+( [^\W_]+)*$")
 MAX_SYLLABLES = 5  # the spinner's matching window; an output may run one syllable longer (seed: 6)
 
 
+def _in_word(ch: str) -> bool:
+    # a combining mark belongs to the letter before it: "chức" + U+0323 is not the syllable "chức"
+    return ch.isalnum() or unicodedata.category(ch)[0] == "M"
+
+
+def bounded(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] whole syllables? Replacing a match that a combining mark follows would move the mark onto
+    the replacement's last letter (and could leave text that is not NFC)."""
+    return (start == 0 or not _in_word(text[start - 1])) and (end == len(text) or not _in_word(text[end]))
+
+
 class LexiconError(ValueError):
     pass
 
@@ -132,11 +143,10 @@ class Lexicon:
         low = text.lower()
         if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        n = len(low)
         out = []
         for last, (length, key) in self.automaton.iter_long(low):
             start, end = last - length + 1, last + 1
-            if (start == 0 or not low[start - 1].isalnum()) and (end == n or not low[end].isalnum()):
+            if bounded(low, start, end):
                 out.append((start, end, key))
         return out
 

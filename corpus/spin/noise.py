@@ -104,7 +104,7 @@ def _special_pattern() -> re.Pattern:
     """Spans the lexicon never sees: protected (URLs, e-mails), document numbers, abbreviations."""
     abbrev = "|".join(map(re.escape, sorted(abbreviations(), key=len, reverse=True))) or "(?!)"
     return re.compile(rf"(?P<protected>{_PROTECTED.pattern})|(?P<docnum>{_DOCNUM.pattern})"
-                      rf"|(?P<abbreviation>(?<!\w)(?:{abbrev})(?!\w))")
+                      rf"|(?P<abbreviation>(?<!\w)(?:{abbrev})(?![\w\u0300-\u036f]))")
 
 
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),

@@ -15,7 +15,7 @@ import ahocorasick
 
 from corpus.spin.detect import Detection, detect
 from corpus.spin.edits import realise
-from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
+from corpus.spin.lexicon import Lexicon, abbreviations, bounded, default_lexicon
 from corpus.spin.lm import NgramModel, syllables
 from corpus.text.segment import is_title_case
 
@@ -68,19 +68,16 @@ class Restorer:
             changes.append((m.start(), m.end(), f"{m[1]}-{m[2]}/{m[3].replace(' / ', '/')}", "docnum",
                             "docnum_join"))
         for expansion, abbreviation in self.expansions.items():
-            for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?!\w)", noisy):
+            for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?![\w\u0300-\u036f])", noisy):
                 changes.append((m.start(), m.end(), abbreviation, "abbreviation", f"abbreviations:{abbreviation}"))
-        taken = [(a, b) for a, b, *_ in changes if b > a]
-        changes += [c for c in lexical if not any(a < c[1] and c[0] < b for a, b in taken)]
-        return realise(noisy, changes)
+        return realise(noisy, _first_wins(changes + lexical))
 
     def _lexical(self, noisy: str, taken: list[tuple[int, int]]) -> list[tuple]:
         low = noisy.lower()
-        n = len(low)
         out = []
         for last, (length, key) in self.automaton.iter_long(low):
             start, end = last - length + 1, last + 1
-            if (start and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
+            if not bounded(low, start, end):
                 continue
             if any(a < end and start < b for a, b in taken):
                 continue
@@ -98,6 +95,28 @@ class Restorer:
                     source = source[0].upper() + source[1:]
                 out.append((start, end, source, "lexical", rule))
         return out
+
+
+def _first_wins(changes: list[tuple]) -> list[tuple]:
+    """Drop each change that clashes with one listed before it: two rules may claim the same span (the space in
+    "“ ." is both a space before a full stop and a space inside a quote), and realise() refuses overlaps."""
+    kept: list[tuple] = []
+    for c in changes:
+        if not any(_clash(c[0], c[1], k[0], k[1]) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def _clash(a: int, b: int, x: int, y: int) -> bool:
+    """Do [a, b) and [x, y) overlap as realise() sees it? An empty span is an insertion, which only clashes with a
+    span around it."""
+    if a < b and x < y:
+        return a < y and x < b
+    if a == b and x < y:
+        return x < a < y
+    if x == y and a < b:
+        return a < x < b
+    return False
 
 
 @lru_cache(maxsize=4)

