@@ -169,3 +169,15 @@ def test_chromium_renders_the_page_with_charts_and_coloured_diffs(report, tmp_pa
     dom = headless("--dump-dom", report.as_uri(), tmp_path=tmp_path).stdout
     rendered = Page(dom)
     assert {"figures", "accounting", "samples"} <= set(rendered.ids) and len(rendered.pairs) == 50
+
+
+def test_a_build_without_charts_gets_them_drawn_from_its_manifest(small_build, tmp_path):
+    from corpus.report import render_report
+
+    old = tmp_path / "old"
+    shutil.copytree(small_build, old)
+    shutil.rmtree(old / "charts")  # as built before charts existed
+    page = Page(render_report(old, samples=3))
+    embedded = sorted(base64.b64decode(img["src"].removeprefix("data:image/png;base64,")) for img in page.images)
+    assert embedded == sorted(p.read_bytes() for p in (small_build / "charts").glob("*.png"))
+    assert len(page.pairs) == 3 and not (old / "charts").exists()  # a report never writes into the build
