@@ -41,12 +41,9 @@ def visible(piece: str) -> str:
 
 
 def describe(edit: dict) -> str:
-    """One line per edit for listings: kind, rule, what was replaced by what."""
-    return f"{edit['kind']} ({edit['rule']}): {visible_text(edit['old'])} → {visible_text(edit['replacement'])}"
-
-
-def visible_text(piece: str) -> str:
-    return visible(piece).replace("\n", "⏎")
+    """One line per edit (from with_old) for listings: kind, rule, what was replaced by what."""
+    old, new = (visible(x).replace("\n", "⏎") for x in (edit["old"], edit["replacement"]))
+    return f"{edit['kind']} ({edit['rule']}): {old} → {new}"
 
 
 def with_old(clean: str, edits: list) -> list[dict]:
