@@ -22,6 +22,7 @@ from tqdm import tqdm
 import corpus
 from corpus.baselines import results
 from corpus.dataset.card import render_card
+from corpus.dataset.charts import write_charts
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
 from corpus.dedup import Deduplicator
@@ -327,6 +328,11 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
             "detector_threshold": THRESHOLD,
         }
+        # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
+        context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
+                                               "calibration": calibration, "results": baseline_results,
+                                               "splits": {s["name"]: s for s in context["splits"]},
+                                               "real": context["real"]})
         (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")
         manifest = {
             "name": recipe.name,

@@ -147,6 +147,48 @@ def versions(root: Path = typer.Argument(Path("dist"), help="Where builds land (
         typer.echo(f"{name:<24}{version:<10}{fingerprint:<18}{rows:>9} rows  {built}")
 
 
+@app.command()
+def show(
+    dist: Path = typer.Argument(..., help="A built version folder, e.g. dist/vi-despin/0.1.0."),
+    split: str = typer.Option(None, "--split", help="train, validation or test (default: all, both configs)."),
+    n: int = typer.Option(5, "--n", min=1, help="How many rows (chosen by a hash of the id: the same every time)."),
+    row_id: str = typer.Option(None, "--id", help="Show the row with this id."),
+    origin: str = typer.Option(None, "--origin", help="synthetic, real or mined (real: the `real` config)."),
+) -> None:
+    """Print pairs with their edits coloured by kind (plain text when piped)."""
+    from corpus.dataset.browse import NotBuilt, pick
+    from corpus.show import show as print_rows
+
+    try:
+        rows = pick(dist, n, split=split, origin=origin, row_id=row_id)
+    except (NotBuilt, ValueError) as e:
+        fail(str(e), 2)
+    if not rows:
+        fail(f"no row of {dist} matches" + (f" id {row_id!r}" if row_id else " these filters"), 1)
+    print_rows(rows)
+
+
+@app.command()
+def report(
+    dist: Path = typer.Argument(..., help="A built version folder, e.g. dist/vi-despin/0.1.0."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Where to write the HTML page."),
+    samples: int = typer.Option(50, "--samples", min=0, help="Sample pairs shown with coloured diffs."),
+) -> None:
+    """One self-contained HTML page: the card's charts, the accounting and sample pairs with coloured diffs."""
+    from corpus.dataset.browse import NotBuilt
+    from corpus.report import render_report
+
+    try:
+        page = render_report(dist, samples)
+    except NotBuilt as e:
+        fail(str(e), 2)
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {out}: {e}", 2)
+    typer.echo(str(out))
+
+
 from corpus.cli_eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
 from corpus.cli_spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
 

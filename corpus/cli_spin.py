@@ -11,11 +11,10 @@ from pathlib import Path
 import typer
 
 from corpus.cli_errors import fail
+from corpus.diffs import KIND_COLOURS, OTHER_COLOUR
 
 lexicon_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and grow the spinner lexicon.")
 
-KIND_COLOURS = {"lexical": "yellow", "number": "magenta", "abbreviation": "cyan", "docnum": "cyan",
-                "punct_space": "red", "quote_space": "red", "glue": "red", "seo_title": "blue"}
 
 
 
@@ -25,7 +24,7 @@ def highlight(noisy: str, edits: list[dict]) -> str:
     for e in edits:
         out.append(noisy[cursor : e["noisy_start"]])
         shown = e["replacement"] if e["replacement"].strip() else e["replacement"].replace(" ", "␣") or "⏎"
-        out.append(typer.style(shown, fg=KIND_COLOURS.get(e["kind"], "green"), bold=True))
+        out.append(typer.style(shown, fg=KIND_COLOURS.get(e["kind"], OTHER_COLOUR), bold=True))
         cursor = e["noisy_end"]
     out.append(noisy[cursor:])
     return "".join(out)

@@ -113,3 +113,17 @@ source = "seed"
 doc_id = "seeds/000_10ed56cc2b936aaa"
 draws = 3
 '''
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory, wiki_articles) -> Path:
+    """One small build (seed page + 40 Wikipedia articles, with the real set) shared by tests that only read it:
+    the charts, `corpus show`, `corpus report` and the quickstart notebook."""
+    from corpus.build import build
+    from corpus.recipe import load_recipe
+
+    tmp = tmp_path_factory.mktemp("small_build")
+    recipe = write_small_recipe(tmp, wiki_articles)
+    recipe.write_text(recipe.read_text(encoding="utf-8") + REAL_SECTION, encoding="utf-8")
+    folder, _ = build(load_recipe(recipe), tmp / "dist", quiet=True)
+    return folder
