@@ -92,9 +92,11 @@ def blow_up(recipe: Path, times: int, folder: Path) -> Path:
         pattern = "*.jsonl" if source.format == "jsonl" else "*.txt"
         old = "paths = [" + ", ".join(f'"{p}"' for p in source.paths) + "]"
         text = text.replace(old, f'paths = ["{(target / "copy*" / pattern).as_posix()}"]', 1)
-    text = text.replace('"../', f'"{ROOT.as_posix()}/')  # the card template, seeds, real pairs
+    for shared in ("seeds", "cards"):  # "../seeds/..." keeps resolving, so the seed's document id is unchanged
+        (folder / shared).symlink_to(ROOT / shared)
     text = re.sub(r'(?m)^name = "([^"]+)"', rf'name = "\1-x{times}"', text, count=1)
-    out = folder / "recipe.toml"
+    (folder / "recipes").mkdir()
+    out = folder / "recipes" / "recipe.toml"
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -151,6 +153,7 @@ def main() -> None:
             mb = input_bytes(recipe) / 1e6
             wall, rss = run([sys.executable, "-m", "benchmarks.build", "--naive", str(recipe), str(tmp / "naive.parquet")])
             rows.append((f"x{scale}", "naive baseline", 1, mb, "-", wall, mb / wall, rss))
+            print(f"  {rows[-1]}", file=sys.stderr, flush=True)
             for workers in map(int, args.workers.split(",")):
                 out = tmp / f"dist-{scale}-{workers}"
                 wall, rss = run([*corpus, "build", str(recipe), "--out", str(out), "--quiet", "--force",
@@ -158,7 +161,7 @@ def main() -> None:
                 manifest = json.loads(next(out.rglob("build.json")).read_text(encoding="utf-8"))
                 rows.append((f"x{scale}", f"corpus build ({args.engine})", workers, mb, manifest["counts"]["rows"],
                              wall, mb / wall / workers, rss))
-                print(f"  stages x{scale} w{workers}: {manifest.get('stage_seconds')}", file=sys.stderr)
+                print(f"  {rows[-1]}; stages: {manifest.get('stage_seconds')}", file=sys.stderr, flush=True)
                 shutil.rmtree(out)
     print(f"{'input':6} {'pipeline':24} {'workers':>7} {'input MB':>9} {'rows':>8} {'wall s':>8} "
           f"{'MB/s/core':>10} {'peak RSS MB':>12}")

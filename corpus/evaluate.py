@@ -13,6 +13,8 @@ import difflib
 import re
 from collections.abc import Hashable, Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 Edit = tuple[int, int, tuple[str, ...]]
 
 # Syllables and punctuation marks as separate tokens: the spinner swaps syllable groups, and a mark
@@ -27,45 +29,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def levenshtein(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
-    """Edit distance (insert/delete/substitute, all cost 1) between two strings or token lists.
-
-    Spun paragraphs differ all over, so stripping the common prefix/suffix alone leaves ~1,000 x 1,000
-    middles; a Python DP over that takes tenths of a second a row. Hyyrö's bit-parallel algorithm keeps one column of the
-    DP table as bits of a Python int, so each character of `b` costs a handful of big-int operations.
-    """
-    start = 0
-    end_a, end_b = len(a), len(b)
-    while start < end_a and start < end_b and a[start] == b[start]:
-        start += 1
-    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
-        end_a -= 1
-        end_b -= 1
-    a, b = a[start:end_a], b[start:end_b]
-    if len(a) < len(b):
-        a, b = b, a  # the longer one becomes the bit vector: fewer Python-level loop turns
-    m = len(a)
-    if not b:
-        return m
-    match: dict[Hashable, int] = {}
-    for i, item in enumerate(a):
-        match[item] = match.get(item, 0) | (1 << i)
-    mask = (1 << m) - 1
-    last = 1 << (m - 1)
-    vp, vn, dist = mask, 0, m  # vertical deltas of column 0 are all +1 (D[i][0] = i)
-    for item in b:
-        x = match.get(item, 0)
-        d0 = ((((x & vp) + vp) & mask) ^ vp) | x | vn
-        hp = vn | (~(d0 | vp) & mask)
-        hn = d0 & vp
-        if hp & last:
-            dist += 1
-        elif hn & last:
-            dist -= 1
-        hp = ((hp << 1) | 1) & mask  # row 0 grows by one per column (D[0][j] = j)
-        hn = (hn << 1) & mask
-        vp = hn | (~(d0 | hp) & mask)
-        vn = hp & d0
-    return dist
+    """Edit distance (insert/delete/substitute, all cost 1) between two strings or token lists: rapidfuzz's
+    bit-parallel C++ (it replaced our Python bit-parallel version, ~10x slower on a build's test sample)."""
+    return Levenshtein.distance(a, b)
 
 
 def token_edits(source: str, target: str) -> list[Edit]:
