@@ -3,8 +3,9 @@ baseline over the same input (read, split lines, one regex over the lexicon, wri
 
     make bench                      # or: python -m benchmarks.build [--scales 1,8] [--workers 1,2]
 
-Each build runs as `corpus build` in a subprocess; its peak RSS is sampled every 50 ms from /proc as the sum
-over the process and its workers (Linux only). MB/s per core = input MB / wall seconds / workers. The x8 input
+Each build runs as `corpus build` in a subprocess; its peak memory is sampled every 50 ms from /proc as the
+PSS (resident pages, shared ones split between the processes sharing them) summed over the process and its
+workers (Linux only). MB/s per core = input MB / wall seconds / workers. The x8 input
 repeats every document of the large recipe eight times under distinct ids, written on the fly to a temp folder
 (exact duplicates: the build must drop them, and its memory must not grow with them).
 Targets (issue 6) live here, not in tests.
@@ -28,14 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 LARGE = ROOT / "recipes" / "large.toml"
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants."""
+def tree_memory(pid: int) -> int:
+    """Proportional set size (PSS) of a process and all its descendants: resident bytes, with the pages that
+    forked workers share with the driver counted once, not once per process (plain RSS sums count them twice)."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            total += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) * 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, AttributeError):
@@ -44,7 +46,7 @@ def tree_rss(pid: int) -> int:
 
 
 def run(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes of the process tree) of a command that must succeed."""
+    """(wall seconds, peak PSS bytes of the process tree) of a command that must succeed."""
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -53,7 +55,7 @@ def run(command: list[str]) -> tuple[float, int]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            peak = max(peak, tree_memory(proc.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -164,7 +166,7 @@ def main() -> None:
                 print(f"  {rows[-1]}; stages: {manifest.get('stage_seconds')}", file=sys.stderr, flush=True)
                 shutil.rmtree(out)
     print(f"{'input':6} {'pipeline':24} {'workers':>7} {'input MB':>9} {'rows':>8} {'wall s':>8} "
-          f"{'MB/s/core':>10} {'peak RSS MB':>12}")
+          f"{'MB/s/core':>10} {'peak PSS MB':>12}")
     for scale, name, workers, mb, n, wall, rate, rss in rows:
         print(f"{scale:6} {name:24} {workers:>7} {mb:>9.1f} {n!s:>8} {wall:>8.1f} {rate:>10.3f} {rss / 1e6:>12.0f}")
     builds = {(r[0], r[2]): r for r in rows if r[1].startswith("corpus")}
@@ -180,7 +182,7 @@ def main() -> None:
     peaks = {scale: max(r[7] for r in builds.values() if r[0] == scale) for scale in {r[0] for r in builds.values()}}
     if len(peaks) > 1:
         low, high = min(peaks.values()), max(peaks.values())
-        print(f"peak RSS {', '.join(f'{k} {v / 1e6:.0f} MB' for k, v in sorted(peaks.items()))}: the largest is "
+        print(f"peak PSS {', '.join(f'{k} {v / 1e6:.0f} MB' for k, v in sorted(peaks.items()))}: the largest is "
               f"{high / low:.2f}x the smallest (target <= 1.25x, and <= 1500 MB)")
 
 
