@@ -75,6 +75,8 @@ class RayEngine:
         import ray
 
         items = list(items)  # work items are small descriptors (shard plans, spill file names)
+        if not items:
+            return
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
