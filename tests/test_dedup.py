@@ -50,3 +50,21 @@ def test_rejects_table_lists_every_dropped_paragraph(tmp_path, small_recipe):
     assert {r["reason"] for r in rejects} == set(dropped)
     assert all(r["cluster"] for r in rejects if r["reason"] in ("duplicate", "near_duplicate"))
     assert [r for r in rejects if r["reason"] == "spun"][0]["text"].startswith("Ủy viên Trung ương Đảng")
+
+
+def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
+    import numpy as np
+
+    from corpus.dedup import NearIndex, fingerprints
+
+    texts = list(dict.fromkeys(law_paragraphs))
+    settings = DedupSettings(near_threshold=0.6)  # a lower bar: more twins, more rows judged one by one
+    one_by_one = near_duplicates(texts, settings)
+    index, found = NearIndex(settings), {}
+    prints = fingerprints(texts, settings)
+    for start in range(0, len(texts), 300):  # batches of 300, as the build's driver sees shards
+        batch = prints[start: start + 300]
+        twins = index.judge_batch([str(start + i) for i in range(len(batch))], np.array([k for k, _ in batch]),
+                                  [s for _, s in batch])
+        found |= {start + i: int(t) for i, t in enumerate(twins) if t is not None}
+    assert len(one_by_one) > 10 and found == one_by_one

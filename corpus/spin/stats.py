@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+
 from rapidfuzz.distance import Indel
 
-from corpus.spin.edits import as_dict
 
 _WORD = re.compile(r"[^\W_]+")
 _FULL_STOP = re.compile(r"(?<=\S)( ?)\.(?=\s|$|[^\W\d_])")
@@ -104,9 +104,3 @@ def pair_statistics(pairs: list[tuple[str, str]]) -> dict:
     for clean, noisy in pairs:
         totals.update(measure(clean, noisy))
     return summarize(totals, len(pairs))
-
-
-def edit_kinds(rows: list[dict]) -> dict[str, int]:
-    """How many edits of each kind the noise model recorded (synthetic rows only have these)."""
-    kinds: Counter = Counter(as_dict(e)["kind"] for r in rows for e in r["edits"])
-    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
