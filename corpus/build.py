@@ -1,6 +1,7 @@
-"""Build orchestration: recipe → documents → paragraphs → pairs → splits → dist/<name>/<version>/.
+"""Build orchestration: recipe → shards → paragraphs → dedup → pairs → splits → dist/<name>/<version>/.
 
-One direction, no back and forth. Every input paragraph ends up either as the clean side of rows or counted
+Streamed in two phases (see corpus/pipeline): workers run the row-local ops, this driver runs the barriers and
+writes every byte, in reading order. Every input paragraph ends up either as the clean side of rows or counted
 under a drop reason. The version folder appears only complete: it is built in a temporary folder and renamed.
 """
 
@@ -248,7 +249,7 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     close_rejects(rejects, tmp / REJECTS_FILE)
     seconds["reading"] = round(time.time() - clock, 2)
     clock = time.time()
-    del dedup
+    del dedup, ids  # the dedup index is the biggest thing the driver holds; phase two does not need it
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
     for table in _progress(engine.map(MakePairs(recipe), reading.spills), len(reading.spills), "pairing", quiet):
