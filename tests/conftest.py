@@ -73,6 +73,17 @@ test = 0.2
 '''
 
 
+# The seed page as a recipe source, for recipes written under tmp_path (the page copied to seeds/ there).
+SEED_SOURCE = '''
+[[sources]]
+name = "seed"
+paths = ["seeds/*.txt"]
+format = "text"
+role = "raw"
+license = "scraped page"
+'''
+
+
 def write_small_recipe(tmp_path: Path, wiki_articles: list[dict]) -> Path:
     """The seed page (raw) + 40 Wikipedia articles written as JSONL (clean)."""
     (tmp_path / "seeds").mkdir()
@@ -80,14 +91,7 @@ def write_small_recipe(tmp_path: Path, wiki_articles: list[dict]) -> Path:
     with (tmp_path / "wiki.jsonl").open("w", encoding="utf-8") as f:
         for a in wiki_articles:
             f.write(json.dumps({"id": a["id"], "title": a["title"], "body": a["text"]}, ensure_ascii=False) + "\n")
-    sources = '''
-[[sources]]
-name = "seed"
-paths = ["seeds/*.txt"]
-format = "text"
-role = "raw"
-license = "scraped page"
-
+    sources = SEED_SOURCE + '''
 [[sources]]
 name = "wiki"
 paths = ["wiki.jsonl"]

@@ -18,7 +18,7 @@ from corpus.pipeline.ops import OPS, PARAGRAPHS_OP, ReadShard
 from corpus.pipeline.shards import SHARD_BYTES, plan, read_shard
 from corpus.recipe import load_recipe
 from corpus.sources import read_source
-from tests.conftest import SEED, VIWIKI, recipe_text
+from tests.conftest import SEED, SEED_SOURCE, VIWIKI, recipe_text
 
 TINY = {"CORPUS_SHARD_BYTES": "20000", "CORPUS_SPILL_BYTES": "30000"}  # dozens of shards and spill files
 
@@ -107,14 +107,7 @@ def test_ops_check_their_contract_on_the_seed(tmp_path):
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / SEED.name).write_bytes(SEED.read_bytes())
     path = tmp_path / "r.toml"
-    path.write_text(recipe_text('''
-[[sources]]
-name = "seed"
-paths = ["seeds/*.txt"]
-format = "text"
-role = "raw"
-license = "scraped page"
-'''), encoding="utf-8")
+    path.write_text(recipe_text(SEED_SOURCE), encoding="utf-8")
     recipe = load_recipe(path)
     table = ReadShard(recipe)(plan(recipe)[0])
     declared = {c for op in OPS[:2] for c in op.outputs}
