@@ -73,7 +73,7 @@ class Reading:
     the kept paragraphs (spilled to disk), and the real document's paragraphs."""
 
     def __init__(self, recipe: Recipe, rejects, spill_dir: Path):
-        self.recipe, self.rejects, self.spill_dir = recipe, rejects, spill_dir
+        self.rejects, self.spill_dir = rejects, spill_dir
         self.real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
         self.real_spun: dict[int, str] = {}
         self.real_kept: list[tuple[int, str]] = []

@@ -17,7 +17,7 @@ import xxhash
 
 from corpus.spin.lm import _SYLLABLE
 
-_CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 8 bytes
+_CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Parquet written with pyarrow from the one Features schema (so ClassLabel and list<struct> survive), streamed.
 
-Rows arrive in order and leave in row groups of exactly ROW_GROUP_ROWS, so the bytes depend on the rows alone,
-never on how they were batched. A shard rolls over to the next file once it passes the size limit; shards are
+Rows arrive in order and leave in row groups of ROW_GROUP_ROWS (fewer when their text passes a quarter of the
+shard limit), so the bytes depend on the rows alone, never on how they were batched. A shard rolls over to the next file once it passes the size limit; shards are
 named `<split>-0000i-of-0000N.parquet` when the split is complete and N is known.
 """
 
@@ -38,7 +38,6 @@ class ShardWriter:
         self.group_bytes = max(1, min(64 << 20, shard_bytes // 4))  # a group is also cut by its text bytes
         self.parts: list[Path] = []
         self.sink = self.writer = None
-        self.rows = 0
 
     def write(self, table: pa.Table) -> None:
         table = table.select(self.schema.names).cast(self.schema)
@@ -62,7 +61,6 @@ class ShardWriter:
             self.sink = pa.OSFile(str(path), "wb")
             self.writer = pq.ParquetWriter(self.sink, self.schema, **PARQUET_OPTIONS)
         self.writer.write_table(group.combine_chunks(), row_group_size=ROW_GROUP_ROWS)  # pages cut by content only
-        self.rows += group.num_rows
         if self.sink.tell() >= self.limit:
             self._close_part()
 
