@@ -36,7 +36,7 @@ from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import THRESHOLD
 from corpus.spin.lm import NgramModel
-from corpus.spin.restore import Restorer
+from corpus.spin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
 from corpus.split import assign_split
 
@@ -286,23 +286,24 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         seconds: dict[str, float] = {}
         with make_engine(engine, workers, ray_address) as runner:
             reading, pairing, data_shards = stream(recipe, tmp, runner, quiet, seconds)
-        if strict and reading.skipped:
-            first = reading.skipped[0]
-            raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: {first['where']}: "
-                             f"{first['reason']}); nothing written")
-        real = real_rows(recipe, reading.real_spun, reading.real_kept) if recipe.real else []
-        configs = {"default": data_shards}
-        if real:
-            configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
-        # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-        clock = time.time()
-        lm = NgramModel.train(pairing.language_model_texts())
-        lm.save(tmp / LM_FILE)
-        seconds["language model"] = round(time.time() - clock, 2)
-        clock = time.time()
-        test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
-        baseline_results = results(test_sets, Restorer(lm))
-        seconds["baselines"] = round(time.time() - clock, 2)
+            if strict and reading.skipped:
+                first = reading.skipped[0]
+                raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: "
+                                 f"{first['where']}: {first['reason']}); nothing written")
+            real = real_rows(recipe, reading.real_spun, reading.real_kept) if recipe.real else []
+            configs = {"default": data_shards}
+            if real:
+                configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
+            # the baseline restorer's language model: clean text of the train split only, so test stays unseen
+            clock = time.time()
+            lm = NgramModel.train(pairing.language_model_texts())
+            lm.save(tmp / LM_FILE)
+            keep_restorer(str(tmp / LM_FILE), Restorer(lm))
+            seconds["language model"] = round(time.time() - clock, 2)
+            clock = time.time()
+            test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
+            baseline_results = results(test_sets, str(tmp / LM_FILE), runner.map)
+            seconds["baselines"] = round(time.time() - clock, 2)
         stats = pairing.statistics()
         calibration = None
         if recipe.real:

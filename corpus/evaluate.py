@@ -83,25 +83,22 @@ def _f_beta(precision: float, recall: float, beta: float = 0.5) -> float:
 
 def score(inputs: list[str], predictions: list[str], references: list[str]) -> dict:
     """All de-spinning metrics for one model's predictions; see the module docstring for why each exists."""
+    return scores(tally(inputs, predictions, references))
+
+
+def tally(inputs: list[str], predictions: list[str], references: list[str]) -> dict:
+    """The sums every metric of `score` is made of, for a chunk of rows. Chunks can be tallied in any worker and
+    added up (`add_tallies`): the metrics of the sum are those of the whole, chrF included."""
     n = len(inputs)
     if not n == len(predictions) == len(references):
         raise ValueError(f"lengths differ: {n} inputs, {len(predictions)} predictions, "
                          f"{len(references)} references")
     if not n:
         raise ValueError("nothing to score")
-    import sacrebleu  # only score() needs it; detector_scores/format_table work without it
-
-    # Corpus-level rates: errors summed over rows before dividing, so long paragraphs weigh more.
-    ref_chars = sum(len(r) for r in references)
-    ref_words = sum(len(r.split()) for r in references)
     input_dist = [_distances(s, r) for s, r in zip(inputs, references)]
     # a prediction equal to its input (the identity baseline, untouched rows) costs nothing to re-measure
     pred_dist = [d if p == s else _distances(p, r)
                  for s, p, r, d in zip(inputs, predictions, references, input_dist)]
-    cer = _rate(sum(c for c, _ in pred_dist), ref_chars)
-    wer = _rate(sum(w for _, w in pred_dist), ref_words)
-    input_cer = _rate(sum(c for c, _ in input_dist), ref_chars)
-
     tp = n_hyp = n_gold = 0
     for source, prediction, reference in zip(inputs, predictions, references):
         gold = set(token_edits(source, reference))
@@ -109,29 +106,75 @@ def score(inputs: list[str], predictions: list[str], references: list[str]) -> d
         tp += len(gold & hyp)
         n_hyp += len(hyp)
         n_gold += len(gold)
-    precision = tp / n_hyp if n_hyp else 1.0  # no edits proposed: none of them wrong
-    recall = tp / n_gold if n_gold else 1.0  # nothing to fix: nothing missed
-
+    # for each untouched row: did the model change it?
     untouched = [prediction != source for source, prediction, reference in zip(inputs, predictions, references)
-                 if source == reference]  # for each untouched row: did the model change it?
-
-    chrf = sacrebleu.metrics.CHRF().corpus_score(predictions, [references]).score
+                 if source == reference]
     return {
         "rows": n,
-        "exact_match": round(sum(p == r for p, r in zip(predictions, references)) / n, 4),
+        "exact": sum(p == r for p, r in zip(predictions, references)),
+        # corpus-level rates: errors summed over rows before dividing, so long paragraphs weigh more
+        "ref_chars": sum(len(r) for r in references),
+        "ref_words": sum(len(r.split()) for r in references),
+        "char_errors": sum(c for c, _ in pred_dist),
+        "word_errors": sum(w for _, w in pred_dist),
+        "input_char_errors": sum(c for c, _ in input_dist),
+        "true_edits": tp, "proposed_edits": n_hyp, "gold_edits": n_gold,
+        "untouched": len(untouched), "harmed": sum(untouched),
+        "chrf": [sum(column) for column in zip(*_CHRF.extract(predictions, references))],
+    }
+
+
+def add_tallies(tallies: list[dict]) -> dict:
+    first, *rest = tallies
+    total = dict(first)
+    for t in rest:
+        for key, value in t.items():
+            total[key] = [a + b for a, b in zip(total[key], value)] if key == "chrf" else total[key] + value
+    return total
+
+
+class _CHRF:
+    """sacrebleu's chrF, split into its per-row statistics and the score of their sum (what its corpus_score does
+    in one go), so that chunks of rows can be counted apart. A test checks it against corpus_score."""
+
+    @staticmethod
+    def metric():
+        import sacrebleu  # only scoring needs it; detector_scores/format_table work without it
+
+        return sacrebleu.metrics.CHRF()
+
+    @classmethod
+    def extract(cls, predictions: list[str], references: list[str]) -> list[list[int]]:
+        return cls.metric()._extract_corpus_statistics(predictions, [references])
+
+    @classmethod
+    def score(cls, statistics: list[int]) -> float:
+        return cls.metric()._compute_score_from_stats(statistics).score
+
+
+def scores(t: dict) -> dict:
+    """The metrics of a tally (one chunk's, or the sum of many)."""
+    n = t["rows"]
+    cer = _rate(t["char_errors"], t["ref_chars"])
+    input_cer = _rate(t["input_char_errors"], t["ref_chars"])
+    precision = t["true_edits"] / t["proposed_edits"] if t["proposed_edits"] else 1.0  # none proposed: none wrong
+    recall = t["true_edits"] / t["gold_edits"] if t["gold_edits"] else 1.0  # nothing to fix: nothing missed
+    return {
+        "rows": n,
+        "exact_match": round(t["exact"] / n, 4),
         "cer": round(cer, 4),
-        "wer": round(wer, 4),
-        "chrf": round(chrf, 4),
+        "wer": round(_rate(t["word_errors"], t["ref_words"]), 4),
+        "chrf": round(_CHRF.score(t["chrf"]), 4),
         "edit_precision": round(precision, 4),
         "edit_recall": round(recall, 4),
         "edit_f05": round(_f_beta(precision, recall), 4),
         # negative when the model makes things worse than leaving the input alone
         "error_reduction": round(1 - cer / input_cer, 4) if input_cer else 0.0,
         "input_cer": round(input_cer, 4),
-        "untouched_rows": len(untouched),
+        "untouched_rows": t["untouched"],
         # a de-spinner will meet unspun text too; rewriting it is damage the spun-row metrics can hide
-        "harm": round(sum(untouched) / len(untouched), 4) if untouched else 0.0,
-        "spun_rows": n - len(untouched),
+        "harm": round(t["harmed"] / t["untouched"], 4) if t["untouched"] else 0.0,
+        "spun_rows": n - t["untouched"],
     }
 
 

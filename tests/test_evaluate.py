@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.evaluate import detector_scores, format_table, levenshtein, score, token_edits, tokenize
+from corpus.evaluate import (add_tallies, detector_scores, format_table, levenshtein, score, scores, tally,
+                             token_edits, tokenize)
 
 RESTORED = Path(__file__).resolve().parents[1] / "seeds" / "000_10ed56cc2b936aaa.restored.jsonl"
 
@@ -195,6 +196,23 @@ def test_score_rejects_mismatched_lengths(pairs):
 
 
 # --- detector ------------------------------------------------------------------------------------------
+
+
+def test_chunk_tallies_add_up_to_the_whole_and_chrf_is_sacrebleus(pairs):
+    """A build scores its test sample in chunks on its workers: the sum of the chunks must score as the whole."""
+    import sacrebleu
+
+    inputs = [n for n, _ in pairs] + [c for _, c in pairs]  # the 7 spun rows, then 7 untouched ones
+    references = [c for _, c in pairs] * 2
+    predictions = [n.replace(" .", ".") for n in inputs]  # fixes some spacing, harms nothing else
+    predictions[-1] = predictions[-1].replace("Đảng", "đảng")  # one untouched row harmed
+    whole = score(inputs, predictions, references)
+    for size in (1, 3, 5):
+        chunks = [tally(inputs[i : i + size], predictions[i : i + size], references[i : i + size])
+                  for i in range(0, len(inputs), size)]
+        assert scores(add_tallies(chunks)) == whole
+    assert whole["chrf"] == round(sacrebleu.metrics.CHRF().corpus_score(predictions, [references]).score, 4)
+    assert whole["untouched_rows"] == 7 and whole["harm"] == round(1 / 7, 4) and 0 < whole["chrf"] < 100
 
 
 def test_roc_auc_perfect_reversed_and_tied():

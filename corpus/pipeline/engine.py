@@ -17,31 +17,34 @@ ENGINES = ("local", "ray")
 
 
 class LocalEngine:
+    """A process pool per map, forked from the driver as it is at that moment: workers see what the driver has
+    built so far (the language model for the card's baselines) without it being pickled."""
+
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self.pool = None
 
     def __enter__(self) -> LocalEngine:
-        if self.workers > 1:
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        pass
 
     def map(self, task: Callable, items: Iterable) -> Iterator:
-        if self.pool is None:
+        if self.workers == 1:
             yield from map(task, items)
             return
-        window: deque = deque()
-        for item in items:
-            window.append(self.pool.apply_async(task, (item,)))
-            if len(window) >= 2 * self.workers:
+        pool = multiprocessing.get_context("fork").Pool(self.workers)
+        try:
+            window: deque = deque()
+            for item in items:
+                window.append(pool.apply_async(task, (item,)))
+                if len(window) >= 2 * self.workers:
+                    yield window.popleft().get()
+            while window:
                 yield window.popleft().get()
-        while window:
-            yield window.popleft().get()
+        finally:
+            pool.terminate()
+            pool.join()
 
 
 class RayEngine:

@@ -32,17 +32,15 @@ class NgramModel:
     @classmethod
     def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
         counts: Counter = Counter()
-        vocabulary = set()
+        vocabulary: set[str] = set()
+        count, join = counts.update, " ".join  # Counter.update of an iterable counts in C
         for text in texts:
             words = [BOUNDARY, *syllables(text), BOUNDARY]
             vocabulary.update(words)
             counts[""] += len(words)
-            for i, w in enumerate(words):
-                counts[w] += 1
-                if i >= 1:
-                    counts[words[i - 1] + " " + w] += 1
-                if i >= 2:
-                    counts[words[i - 2] + " " + words[i - 1] + " " + w] += 1
+            count(words)
+            count(map(join, zip(words, words[1:])))
+            count(map(join, zip(words, words[1:], words[2:])))
         if min_trigram > 1:
             counts = Counter({k: v for k, v in counts.items() if k.count(" ") < 2 or v >= min_trigram})
         counts["\x00vocabulary"] = len(vocabulary)

@@ -9,7 +9,6 @@ to legitimately used words ("những", "triển khai") low.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import ahocorasick
 
@@ -119,8 +118,18 @@ def _clash(a: int, b: int, x: int, y: int) -> bool:
     return False
 
 
-@lru_cache(maxsize=4)
-def load_restorer(lm_path: str | None) -> Restorer:
-    from pathlib import Path
+_LOADED: dict[str | None, Restorer] = {}
 
-    return Restorer(NgramModel.load(Path(lm_path)) if lm_path else None)
+
+def load_restorer(lm_path: str | None) -> Restorer:
+    """The restorer with the language model at lm_path (None: without one), loaded once per process."""
+    if lm_path not in _LOADED:
+        from pathlib import Path
+
+        _LOADED[lm_path] = Restorer(NgramModel.load(Path(lm_path)) if lm_path else None)
+    return _LOADED[lm_path]
+
+
+def keep_restorer(lm_path: str, restorer: Restorer) -> None:
+    """Make `restorer` the one load_restorer(lm_path) returns: processes forked afterwards share it for free."""
+    _LOADED[lm_path] = restorer
