@@ -296,7 +296,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
             clock = time.time()
-            lm = NgramModel.train(pairing.language_model_texts())
+            lm = NgramModel.train(pairing.language_model_texts(), map_=runner.map)
             lm.save(tmp / LM_FILE)
             keep_restorer(str(tmp / LM_FILE), Restorer(lm))
             seconds["language model"] = round(time.time() - clock, 2)
@@ -304,38 +304,38 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
             baseline_results = results(test_sets, str(tmp / LM_FILE), runner.map)
             seconds["baselines"] = round(time.time() - clock, 2)
-        stats = pairing.statistics()
-        calibration = None
-        if recipe.real:
-            calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
-                                    recipe.calibration_draws)
-            calibration["file"] = recipe.real.name
-        resolved = recipe.resolved()
-        context = {
-            **resolved,
-            "recipe_file": recipe.path.name,
-            "fingerprint": fingerprint,
-            "toolkit_version": corpus.__version__,
-            "stats": stats,
-            "paragraphs": reading.paragraphs(),
-            "skipped": reading.skipped,
-            "splits": [{"name": n, "rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n]}
-                       for n in SPLITS],
-            "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
-                     "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}", recipe.seed, recipe.splits)}
-            if real else None,
-            "examples": pairing.pick_examples(),
-            "calibration": calibration,
-            "results": baseline_results,
-            "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
-            "detector_threshold": THRESHOLD,
-        }
-        # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
-        context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
-                                               "calibration": calibration, "results": baseline_results,
-                                               "splits": {s["name"]: s for s in context["splits"]},
-                                               "real": context["real"]})
-        (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")
+            stats = pairing.statistics()
+            calibration = None
+            if recipe.real:
+                calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
+                                        recipe.calibration_draws)
+                calibration["file"] = recipe.real.name
+            resolved = recipe.resolved()
+            context = {
+                **resolved,
+                "recipe_file": recipe.path.name,
+                "fingerprint": fingerprint,
+                "toolkit_version": corpus.__version__,
+                "stats": stats,
+                "paragraphs": reading.paragraphs(),
+                "skipped": reading.skipped,
+                "splits": [{"name": n, "rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n]}
+                           for n in SPLITS],
+                "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
+                         "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}", recipe.seed, recipe.splits)}
+                if real else None,
+                "examples": pairing.pick_examples(),
+                "calibration": calibration,
+                "results": baseline_results,
+                "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
+                "detector_threshold": THRESHOLD,
+            }
+            # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
+            context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
+                                                   "calibration": calibration, "results": baseline_results,
+                                                   "splits": {s["name"]: s for s in context["splits"]},
+                                                   "real": context["real"]}, runner.map)
+            (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")
         manifest = {
             "name": recipe.name,
             "version": recipe.version,

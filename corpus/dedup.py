@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -59,24 +60,26 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-_syllable_hashes: dict[str, int] = {}
+class _SyllableHashes(dict):
+    """syllable -> 63-bit xxh3 hash, computed on first sight: looked up with map(), a hit costs no Python call."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) > 1_000_000:  # bounded: a crawl's long tail of junk tokens
+            self.clear()
+        h = self[word] = xxhash.xxh3_64_intdigest(word.encode()) >> 1
+        return h
 
 
-def _syllable_hash(word: str) -> int:
-    h = _syllable_hashes.get(word)
-    if h is None:
-        h = _syllable_hashes[word] = xxhash.xxh3_64_intdigest(word.encode()) >> 1
-        if len(_syllable_hashes) > 1_000_000:  # bounded: a crawl's long tail of junk tokens
-            _syllable_hashes.clear()
-    return h
+_syllable_hashes = _SyllableHashes()
 
 
 def shingle_sets(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, hashes): for text i, hashes[offsets[i]:offsets[i+1]] are the sorted distinct 64-bit hashes of
     its n-syllable shingles (lower-cased); a text of n syllables or fewer is one shingle. Vectorised per batch."""
-    words = [[_syllable_hash(w) for w in _SYLLABLE.findall(t.lower())] for t in texts]
-    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-    flat = np.fromiter((h for w in words for h in w), dtype=np.uint64, count=int(lengths.sum()))
+    words = [_SYLLABLE.findall(t.lower()) for t in texts]
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    flat = np.fromiter(map(_syllable_hashes.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
+                       count=int(lengths.sum()))
     ends = np.cumsum(lengths)
     owner = np.repeat(np.arange(len(texts)), lengths)
     padded = np.concatenate([flat, np.zeros(n, dtype=np.uint64)])

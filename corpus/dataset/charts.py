@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 CHART_DIR = "charts"
@@ -127,27 +128,39 @@ def accounting_chart(splits: dict, paragraphs: dict, real: dict | None) -> bytes
     return _png(fig)
 
 
-def chart_pngs(manifest: dict) -> dict[str, bytes]:
-    """{chart name: PNG bytes} for the sections the manifest has (no calibration chart without a real set)."""
-    import matplotlib
+@dataclass(frozen=True)
+class _Draw:
+    """One chart of a manifest, as PNG bytes: a task an engine can run on any worker."""
 
-    charts = {}
-    with matplotlib.rc_context(STYLE):
-        counts = manifest["counts"]
-        charts["noise"] = noise_chart(counts["noise"])
-        if manifest.get("calibration"):
-            charts["calibration"] = calibration_chart(manifest["calibration"])
-        if manifest.get("results"):
-            charts["baselines"] = baselines_chart(manifest["results"])
-        charts["accounting"] = accounting_chart(manifest["splits"], counts["paragraphs"], manifest.get("real"))
-    return charts
+    manifest: dict
+
+    def __call__(self, name: str) -> bytes:
+        import matplotlib
+
+        m = self.manifest
+        with matplotlib.rc_context(STYLE):
+            if name == "noise":
+                return noise_chart(m["counts"]["noise"])
+            if name == "calibration":
+                return calibration_chart(m["calibration"])
+            if name == "baselines":
+                return baselines_chart(m["results"])
+            return accounting_chart(m["splits"], m["counts"]["paragraphs"], m.get("real"))
 
 
-def write_charts(folder: Path, manifest: dict) -> dict[str, str]:
+def chart_pngs(manifest: dict, map_=map) -> dict[str, bytes]:
+    """{chart name: PNG bytes} for the sections the manifest has (no calibration chart without a real set), drawn
+    through `map_` (a build passes its engine's, so the charts are drawn side by side)."""
+    names = ["noise", *(["calibration"] if manifest.get("calibration") else []),
+             *(["baselines"] if manifest.get("results") else []), "accounting"]
+    return dict(zip(names, map_(_Draw(manifest), names)))
+
+
+def write_charts(folder: Path, manifest: dict, map_=map) -> dict[str, str]:
     """Write FOLDER/charts/<name>.png; return {name: path relative to FOLDER}, the links the card uses."""
     (folder / CHART_DIR).mkdir(exist_ok=True)
     links = {}
-    for name, png in chart_pngs(manifest).items():
+    for name, png in chart_pngs(manifest, map_).items():
         (folder / CHART_DIR / f"{name}.png").write_bytes(png)
         links[name] = f"{CHART_DIR}/{name}.png"
     return links

@@ -26,9 +26,16 @@ _LETTERS_DIGITS = re.compile(r"^[^\W_]+( [^\W_]+)*$")
 MAX_SYLLABLES = 5  # the spinner's matching window; an output may run one syllable longer (seed: 6)
 
 
-def _in_word(ch: str) -> bool:
-    # a combining mark belongs to the letter before it: "chức" + U+0323 is not the syllable "chức"
-    return ch.isalnum() or unicodedata.category(ch)[0] == "M"
+class _InWord(dict):
+    """Does a character belong to a syllable? A combining mark belongs to the letter before it: "chức" + U+0323
+    is not the syllable "chức". Memoised per character, so a lookup is a dict hit, not a Python call."""
+
+    def __missing__(self, ch: str) -> bool:
+        self[ch] = ch.isalnum() or unicodedata.category(ch)[0] == "M"
+        return self[ch]
+
+
+_in_word = _InWord().__getitem__
 
 
 def bounded(text: str, start: int, end: int) -> bool:
@@ -118,6 +125,7 @@ class Lexicon:
         # per lower-cased source: (targets, cumulative weights, rule, is a number group, spelled capitalised)
         self.options: dict[str, tuple[tuple[str, ...], tuple[int, ...], str, bool, bool]] = {}
         self.automaton = ahocorasick.Automaton()
+        self._last: tuple[str | None, tuple] = (None, ())
         for g in groups:
             for s in g.sources:
                 key = s.lower()
@@ -137,17 +145,23 @@ class Lexicon:
         return len(self.groups)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, lower-cased source) of each longest, non-overlapping, syllable-bounded match."""
+        """(start, end, lower-cased source) of each longest, non-overlapping, syllable-bounded match.
+
+        Remembers its last text: the spinner draws two variants of each paragraph, and both see the same matches.
+        """
         if not self.groups:
             return []
+        if text == self._last[0]:
+            return list(self._last[1])
         low = text.lower()
         if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        out = []
+        out, size, in_word = [], len(low), _in_word
         for last, (length, key) in self.automaton.iter_long(low):
-            start, end = last - length + 1, last + 1
-            if bounded(low, start, end):
-                out.append((start, end, key))
+            start = last - length + 1
+            if (start == 0 or not in_word(low[start - 1])) and (last + 1 == size or not in_word(low[last + 1])):
+                out.append((start, last + 1, key))
+        self._last = (text, tuple(out))
         return out
 
     def finditer(self, text: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # The five Vietnamese tone marks as combining characters (vowel-quality marks such as the circumflex are not tones).
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -46,18 +47,38 @@ def place_tone(word: str, policy: str = "old") -> str:
     return unicodedata.normalize("NFC", placed)
 
 
-# Words ending in oa / oe / uy with a tone mark on either vowel: the only candidates for place_tone. A word
-# followed by a stray combining mark ("hoà" + U+0300) is not one: moving its tone would leave text that is not NFC.
+# The last two letters of a word ending in oa / oe / uy with a tone mark on either vowel: where place_tone may
+# have work. The pattern opens with those letters, not with the word (a leading lookbehind is tried at every
+# position: 4x slower); the word's start is found by walking back. A word followed by a stray combining mark
+# ("hoà" + U+0300) is no candidate: moving its tone would leave text that is not NFC.
 _TONED = "àáảãạ èéẻẽẹ ỳýỷỹỵ òóỏõọ ùúủũụ".split()
-_CANDIDATE = re.compile(
-    "(?i)(?<![^\\W\\d_])[^\\W\\d_]*(?:[{o}][ae]|o[{a}{e}]|[{u}]y|u[{y}])(?![^\\W\\d_])".format(
+_CANDIDATE_END = re.compile(
+    "(?i)(?:[{o}][ae]|o[{a}{e}]|[{u}]y|u[{y}])(?![^\\W\\d_])".format(
         a=_TONED[0], e=_TONED[1], y=_TONED[2], o=_TONED[3], u=_TONED[4]) + "(?![\u0300-\u036f])")
+
+
+def _is_letter(ch: str) -> bool:
+    """What the regex class [^\\W\\d_] matches."""
+    return ch.isalnum() and not ch.isdecimal()
 
 
 def normalize_tones(text: str, policy: str = "old") -> str:
     if policy == "keep":
         return text
-    return _CANDIDATE.sub(lambda m: place_tone(m.group(), policy), text)
+    pieces, cursor = [], 0
+    for m in _CANDIDATE_END.finditer(text):
+        start = m.start()
+        while start > 0 and _is_letter(text[start - 1]):
+            start -= 1
+        word = text[start : m.end()]
+        placed = _place_tone(word, policy)
+        if placed != word:
+            pieces += [text[cursor:start], placed]
+            cursor = m.end()
+    return "".join(pieces) + text[cursor:] if pieces else text
+
+
+_place_tone = lru_cache(maxsize=65536)(place_tone)  # a document repeats its words: hòa, hóa, thủy
 
 
 def normalize(text: str, tone_policy: str = "old") -> str:

@@ -12,8 +12,10 @@ from importlib import resources
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 
 # A sentence end glued to the next paragraph's first word, as spinners leave it: "cá thể .Đối với".
-# The dot must follow a space or a word of 3+ letters, so "TP.HCM", "v.v." and "Tp.Hồ" stay whole.
-_GLUED = re.compile(r"(?:(?<= )|(?<=[^\W\d_]{3}))[.!?…](?=[^\W\d_]{2})")
+# The dot must follow a space or a word of 3+ letters, so "TP.HCM", "v.v." and "Tp.Hồ" stay whole. The mark comes
+# first and the lookbehinds check what precedes it: a pattern that opens with a lookbehind is tried at every
+# position (7x slower).
+_GLUED = re.compile(r"[.!?…](?:(?<= .)|(?<=[^\W\d_]{3}.))(?=[^\W\d_]{2})")
 
 _LEGAL_HEADING = re.compile(
     r"^(?:Điều\s+\d+[a-zđ]?\s*[.:]|Chương\s+[IVXLCDM\d]+\b|Mục\s+\d+\b|Phần\s+thứ\s+\w+|Tiểu\s+mục\s+\d+\b)",
