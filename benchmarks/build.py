@@ -1,5 +1,7 @@
 """Benchmark of whole builds: the `large` recipe and a x8 blow-up of it, with 1 and 2 workers, beside a naive
-baseline over the same input (read, split lines, one regex over the lexicon, write Parquet: no edits, no checks).
+baseline over the same input (read, split lines, str.replace of every lexicon phrase, write Parquet: no edits, no
+checks; one regex alternation of the 1,802 phrases instead measured 0.60 MB/s against str.replace's 0.84, so
+str.replace is the stricter yardstick).
 
     make bench                      # or: python -m benchmarks.build [--scales 1,8] [--workers 1,2]
 

@@ -46,7 +46,7 @@ REJECTS_FILE = "rejects.parquet"
 RESULTS_SAMPLE = 2000  # synthetic test rows the card's baseline table is computed on (corpus eval scores all)
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
-SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 8 << 20))  # kept text per spill file (phase two's unit)
+SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
 
 
 class BuildError(RuntimeError):

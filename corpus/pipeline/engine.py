@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -77,7 +78,7 @@ class RayEngine:
         import pyarrow as pa
         import ray
 
-        items = list(items)  # work items are small descriptors (shard plans, spill file names)
+        items = list(items)  # they travel with the task: shard plans, spill file names, the tail's chunks of text
         if not items:
             return
         context = ray.data.DataContext.get_current()
@@ -85,11 +86,21 @@ class RayEngine:
         context.enable_progress_bars = False
 
         def run(batch: pa.Table) -> pa.Table:
-            return pa.concat_tables([task(items[i]) for i in batch.column("id").to_pylist()])
+            results = [task(items[i]) for i in batch.column("id").to_pylist()]
+            if all(isinstance(r, pa.Table) for r in results):
+                return pa.concat_tables(results)
+            return pa.table({_PICKLED: pa.array([pickle.dumps(r) for r in results], pa.binary())})
 
         dataset = ray.data.range(len(items), override_num_blocks=max(1, len(items))).map_batches(
             run, batch_size=1, batch_format="pyarrow", zero_copy_batch=True)
-        yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2)
+        for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2):
+            if batch.column_names == [_PICKLED]:  # a task whose results are not tables (scores, counts, charts)
+                yield from (pickle.loads(b) for b in batch.column(0).to_pylist())
+            else:
+                yield batch
+
+
+_PICKLED = "__corpus_pickled_result__"
 
 
 class EngineError(RuntimeError):
