@@ -97,9 +97,12 @@ def test_killed_builds_leave_no_half_version_and_the_next_build_is_identical(tmp
 def test_ctrl_c_stops_cleanly_with_a_message(tmp_path, wiki_articles):
     recipe = write_small_recipe(tmp_path, wiki_articles)
     out = tmp_path / "dist"
+    # Ctrl-C's default action, even when the tests themselves run in the background (`pytest &`): a shell starts
+    # background jobs with SIGINT ignored, children inherit that, and Python then never raises KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", str(recipe), "--out", str(out),
                              "--workers", "1"], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not list(out.glob("*/.*.tmp-*")) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)  # interrupt while the version is being written
