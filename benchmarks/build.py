@@ -5,11 +5,13 @@ str.replace is the stricter yardstick).
 
     make bench                      # or: python -m benchmarks.build [--scales 1,8] [--workers 1,2]
 
-Each build runs as `corpus build` in a subprocess; its peak memory is sampled every 50 ms from /proc as the
+Each build runs as `corpus build` in a subprocess; its peak memory is sampled every 0.5 s from /proc as the
 PSS (resident pages, shared ones split between the processes sharing them) summed over the process and its
-workers (Linux only). MB/s per core = input MB / wall seconds / workers. The x8 input
-repeats every document of the large recipe eight times under distinct ids, written on the fly to a temp folder
-(exact duplicates: the build must drop them, and its memory must not grow with them).
+workers (Linux only). A sample costs ~25 ms of CPU (the kernel walks every page table): at 50 ms intervals the
+sampler took a third of a core, which a two-worker build on a 2-core machine then lacks. MB/s per core = input
+MB / wall seconds / workers. The x8 input repeats every document of the large recipe eight times under distinct
+ids, written on the fly to a temp folder (exact duplicates: the build must drop them, and its memory must not
+grow with them).
 Targets (issue 6) live here, not in tests.
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LARGE = ROOT / "recipes" / "large.toml"
+SAMPLE_SECONDS = 0.5
 
 
 def tree_memory(pid: int) -> int:
@@ -58,7 +61,7 @@ def run(command: list[str]) -> tuple[float, int]:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, tree_memory(proc.pid))
-            time.sleep(0.05)
+            done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -296,7 +296,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
             clock = time.time()
-            lm = NgramModel.train(pairing.language_model_texts(), map_=runner.map)
+            lm = NgramModel.train(pairing.language_model_texts())
             lm.save(tmp / LM_FILE)
             keep_restorer(str(tmp / LM_FILE), Restorer(lm))
             seconds["language model"] = round(time.time() - clock, 2)

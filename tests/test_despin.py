@@ -122,19 +122,3 @@ def test_two_rules_claiming_one_space_make_one_edit():
     assert restored == "những; những “."
     assert apply(noisy, edits) == restored and len(edits) == 2
 
-
-def test_language_model_counts_do_not_depend_on_how_the_texts_are_chunked(wiki_articles, monkeypatch):
-    """A build counts the model's n-grams in chunks on its workers; the sums must be those of one pass."""
-    import re
-
-    import corpus.spin.lm as lm
-
-    texts = [p for a in wiki_articles for p in a["text"].split("\n") if p.strip()][:3000]
-    whole = lm.NgramModel.train(texts).counts
-    monkeypatch.setattr(lm, "CHUNK", 7)
-    assert lm.NgramModel.train(texts).counts == whole
-    # an independent count: "chính phủ" as two consecutive syllables
-    syllables = [re.findall(r"[^\W_]+", t.lower()) for t in texts]
-    expected = sum(1 for s in syllables for a, b in zip(s, s[1:]) if (a, b) == ("chính", "phủ"))
-    assert whole["chính phủ"] == expected > 50
-    assert whole[""] == sum(len(s) + 2 for s in syllables)  # each text between two boundary marks

@@ -23,24 +23,6 @@ def syllables(text: str) -> list[str]:
     return [s.lower() for s in _SYLLABLE.findall(text)]
 
 
-CHUNK = 5000  # texts counted per task
-
-
-def _count(texts: list[str]) -> tuple[Counter, set[str]]:
-    """Unigram, bigram and trigram counts (and the total under "") of some texts, and their syllables."""
-    counts: Counter = Counter()
-    vocabulary: set[str] = set()
-    count, join = counts.update, " ".join  # Counter.update of an iterable counts in C
-    for text in texts:
-        words = [BOUNDARY, *syllables(text), BOUNDARY]
-        vocabulary.update(words)
-        counts[""] += len(words)
-        count(words)
-        count(map(join, zip(words, words[1:])))
-        count(map(join, zip(words, words[1:], words[2:])))
-    return counts, vocabulary
-
-
 class NgramModel:
     def __init__(self, counts: dict[str, int]):
         self.counts = counts
@@ -48,15 +30,17 @@ class NgramModel:
         self.vocabulary = counts.get("\x00vocabulary", 0) or 1
 
     @classmethod
-    def train(cls, texts: Iterable[str], min_trigram: int = 1, map_=map) -> NgramModel:
-        """Counted in chunks through `map_` (a build passes its engine's) and added up: sums do not depend on
-        how the texts were cut."""
-        texts = list(texts)
+    def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
         counts: Counter = Counter()
         vocabulary: set[str] = set()
-        for chunk_counts, chunk_vocabulary in map_(_count, [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]):
-            counts.update(chunk_counts)
-            vocabulary |= chunk_vocabulary
+        count, join = counts.update, " ".join  # Counter.update of an iterable counts in C
+        for text in texts:
+            words = [BOUNDARY, *syllables(text), BOUNDARY]
+            vocabulary.update(words)
+            counts[""] += len(words)
+            count(words)
+            count(map(join, zip(words, words[1:])))
+            count(map(join, zip(words, words[1:], words[2:])))
         if min_trigram > 1:
             counts = Counter({k: v for k, v in counts.items() if k.count(" ") < 2 or v >= min_trigram})
         counts["\x00vocabulary"] = len(vocabulary)
