@@ -16,6 +16,7 @@ from itertools import chain
 import numpy as np
 import xxhash
 
+from corpus.memo import Memo
 from corpus.spin.lm import _SYLLABLE
 
 _CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes
@@ -60,17 +61,8 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-class _SyllableHashes(dict):
-    """syllable -> 63-bit xxh3 hash, computed on first sight: looked up with map(), a hit costs no Python call."""
-
-    def __missing__(self, word: str) -> int:
-        if len(self) > 1_000_000:  # bounded: a crawl's long tail of junk tokens
-            self.clear()
-        h = self[word] = xxhash.xxh3_64_intdigest(word.encode()) >> 1
-        return h
-
-
-_syllable_hashes = _SyllableHashes()
+# syllable -> 63-bit xxh3 hash; a hit is a dict lookup
+_syllable_hashes = Memo(lambda word: xxhash.xxh3_64_intdigest(word.encode()) >> 1)
 
 
 def shingle_sets(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:

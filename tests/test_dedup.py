@@ -68,3 +68,17 @@ def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
                                   [s for _, s in batch])
         found |= {start + i: int(t) for i, t in enumerate(twins) if t is not None}
     assert len(one_by_one) > 10 and found == one_by_one
+
+
+def test_shingle_hashes_survive_a_full_memo(law_paragraphs, monkeypatch):
+    """The syllable-hash memo is cleared when full (a crawl's junk tokens): the fingerprints must not change."""
+    import corpus.dedup as dedup
+
+    texts = law_paragraphs[:300]
+    dedup._syllable_hashes.clear()
+    expected = dedup.shingle_sets(texts, 3)
+    monkeypatch.setattr(dedup._syllable_hashes, "limit", 5)
+    dedup._syllable_hashes.clear()
+    offsets, hashes = dedup.shingle_sets(texts, 3)
+    assert len(dedup._syllable_hashes) <= 5 and len(hashes) > 5_000
+    assert (offsets == expected[0]).all() and (hashes == expected[1]).all()

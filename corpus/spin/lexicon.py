@@ -18,6 +18,8 @@ from pathlib import Path
 
 import ahocorasick
 
+from corpus.memo import Memo
+
 PROVENANCES = ("seed", "curated", "learned")
 _LINE = re.compile(r"^\{(?P<body>[^{}]+)\}\s+(?P<prov>\w+)\s*(?:#.*)?$")
 _MEMBER = re.compile(r"^(?P<phrase>[^*]+?)(?:\*(?P<weight>\d+))?$")
@@ -26,16 +28,9 @@ _LETTERS_DIGITS = re.compile(r"^[^\W_]+( [^\W_]+)*$")
 MAX_SYLLABLES = 5  # the spinner's matching window; an output may run one syllable longer (seed: 6)
 
 
-class _InWord(dict):
-    """Does a character belong to a syllable? A combining mark belongs to the letter before it: "chức" + U+0323
-    is not the syllable "chức". Memoised per character, so a lookup is a dict hit, not a Python call."""
-
-    def __missing__(self, ch: str) -> bool:
-        self[ch] = ch.isalnum() or unicodedata.category(ch)[0] == "M"
-        return self[ch]
-
-
-_in_word = _InWord().__getitem__
+# Does a character belong to a syllable? A combining mark belongs to the letter before it: "chức" + U+0323 is not
+# the syllable "chức". Memoised per character: bounded() runs for every lexicon match.
+_in_word = Memo(lambda ch: ch.isalnum() or unicodedata.category(ch)[0] == "M").__getitem__
 
 
 def bounded(text: str, start: int, end: int) -> bool:
@@ -156,11 +151,11 @@ class Lexicon:
         low = text.lower()
         if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        out, size, in_word = [], len(low), _in_word
+        out = []
         for last, (length, key) in self.automaton.iter_long(low):
-            start = last - length + 1
-            if (start == 0 or not in_word(low[start - 1])) and (last + 1 == size or not in_word(low[last + 1])):
-                out.append((start, last + 1, key))
+            start, end = last - length + 1, last + 1
+            if bounded(low, start, end):
+                out.append((start, end, key))
         self._last = (text, tuple(out))
         return out
 

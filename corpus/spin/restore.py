@@ -126,10 +126,13 @@ def load_restorer(lm_path: str | None) -> Restorer:
     if lm_path not in _LOADED:
         from pathlib import Path
 
-        _LOADED[lm_path] = Restorer(NgramModel.load(Path(lm_path)) if lm_path else None)
+        keep_restorer(lm_path, Restorer(NgramModel.load(Path(lm_path)) if lm_path else None))
     return _LOADED[lm_path]
 
 
-def keep_restorer(lm_path: str, restorer: Restorer) -> None:
-    """Make `restorer` the one load_restorer(lm_path) returns: processes forked afterwards share it for free."""
+def keep_restorer(lm_path: str | None, restorer: Restorer) -> None:
+    """Make `restorer` the one load_restorer(lm_path) returns: processes forked afterwards share it for free. The
+    last four are kept (a model can be hundreds of MB; a test session builds many)."""
     _LOADED[lm_path] = restorer
+    while len(_LOADED) > 4:
+        del _LOADED[next(iter(_LOADED))]
