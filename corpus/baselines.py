@@ -1,14 +1,23 @@
-"""Built-in baselines and the results table the card shows: identity and lexicon de-spinners, the detector."""
+"""Built-in baselines and the results table the card shows: identity and lexicon de-spinners, the detector.
+
+In-sample figures never stand alone: besides the test sets, the card scores a *held-out* set, the synthetic test
+sample spun again with one half of the lexicon's groups (A) and restored by a de-spinner that knows only the other
+half (B, out-of-sample) and by one that knows them all (in-sample).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from corpus.evaluate import add_tallies, detector_scores, score, scores, tally
+from corpus.pairs import rng_for
 from corpus.spin.detect import THRESHOLD, detect
+from corpus.spin.noise import spin
 from corpus.spin.restore import Restorer, load_restorer
 
 BASELINES = ("identity", "lexicon")
+OTHER_HALF = "lexicon, other half"  # the held-out set's out-of-sample de-spinner
+HELD_OUT = "held-out half"  # the held-out test set's name
 CHUNK = 100  # rows per task of the card's baseline scoring
 
 
@@ -33,32 +42,47 @@ def evaluate_detector(rows: list[dict], restorer: Restorer | None = None) -> dic
     return detector_scores(labels, [judge(r["noisy"]).score for r in rows], THRESHOLD)
 
 
+def held_out_rows(rows: list[dict], lexicon, settings, seed: int) -> list[dict]:
+    """The test rows again, their spun ones spun anew from the clean side with `lexicon` (half A of the groups);
+    untouched rows stay untouched, so harm is measured on the same paragraphs."""
+    return [{"id": r["id"], "clean": r["clean"],
+             "noisy": r["clean"] if r["noisy"] == r["clean"] else
+             spin(r["clean"], rng_for(seed, HELD_OUT, r["id"]), settings, lexicon)[0]} for r in rows]
+
+
 @dataclass(frozen=True)
 class ScoreChunk:
     """One chunk of a test set → the tallies of each baseline and the detector's scores: row-local, so a build
-    scores its sample on every worker (a worker forked after the model was loaded does not load it again)."""
+    scores its sample on every worker (a worker forked after the models were loaded does not load them again).
+    A chunk of the held-out set is also restored with the other half's lexicon, whose detector then scores it."""
 
     lm_path: str
+    other_half: str | None = None  # the compiled lexicon of half B
 
-    def __call__(self, rows: list[tuple[str, str]]) -> dict:
+    def __call__(self, chunk: tuple[list[tuple[str, str]], bool]) -> dict:
+        rows, held_out = chunk
         restorer = load_restorer(self.lm_path)
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
         out = {b: tally(noisy, predict(b, noisy, restorer), clean) for b in BASELINES}
+        if held_out:
+            restorer = load_restorer(self.lm_path, self.other_half)
+            out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer), clean)
         out["detector"] = [restorer.detect(n).score for n in noisy]
         return out
 
 
-def results(test_sets: dict[str, list[dict]], lm_path: str, map_=map) -> dict:
-    """{test set: {"identity": scores, "lexicon": scores, "detector": scores}} for the card and build.json, scored
-    in chunks through `map_` (an engine's map) and added up in order: the same figures for any number of workers."""
-    chunks = [(name, [(r["noisy"], r["clean"]) for r in rows[i : i + CHUNK]])
+def results(test_sets: dict[str, list[dict]], lm_path: str, other_half: str | None = None, map_=map) -> dict:
+    """{test set: {system: scores, "detector": scores}} for the card and build.json, scored in chunks through
+    `map_` (an engine's map) and added up in order: the same figures for any number of workers. The set named
+    HELD_OUT is also scored by the de-spinner with the `other_half` lexicon."""
+    chunks = [(name, ([(r["noisy"], r["clean"]) for r in rows[i : i + CHUNK]], name == HELD_OUT))
               for name, rows in test_sets.items() for i in range(0, len(rows), CHUNK)]
     done: dict[str, list[dict]] = {}
-    for (name, _), result in zip(chunks, map_(ScoreChunk(lm_path), [rows for _, rows in chunks])):
+    for (name, _), result in zip(chunks, map_(ScoreChunk(lm_path, other_half), [c for _, c in chunks])):
         done.setdefault(name, []).append(result)
     out = {}
     for name, parts in done.items():  # a small recipe may leave a split empty: there is nothing to score
-        out[name] = {b: scores(add_tallies([p[b] for p in parts])) for b in BASELINES}
+        out[name] = {b: scores(add_tallies([p[b] for p in parts])) for b in parts[0] if b != "detector"}
         labels = [int(r["noisy"] != r["clean"]) for r in test_sets[name]]
         out[name]["detector"] = detector_scores(labels, [s for p in parts for s in p["detector"]], THRESHOLD)
     return out

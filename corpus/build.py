@@ -7,6 +7,7 @@ under a drop reason. The version folder appears only complete: it is built in a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 import corpus
-from corpus.baselines import results
+from corpus.baselines import HELD_OUT, held_out_rows, results
 from corpus.dataset.card import render_card
 from corpus.dataset.charts import write_charts
 from corpus.dataset.features import SPLITS
@@ -35,6 +36,7 @@ from corpus.recipe import Recipe
 from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import THRESHOLD
+from corpus.spin.lexicon_files import COMPILED, write_compiled
 from corpus.spin.lm import NgramModel
 from corpus.spin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
@@ -262,6 +264,21 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     return reading, pairing, shards
 
 
+def _held_out(recipe: Recipe, lm: NgramModel, tmp: Path, test_sets: dict) -> str | None:
+    """Add the held-out set to `test_sets` (the synthetic test sample spun anew with half A of the groups) and
+    keep a restorer that knows only half B; return where half B's compiled lexicon is (None: no held-out set,
+    when a half has no group or there is no synthetic test row)."""
+    half_a, half_b = recipe.load_lexicons("a").lexicon, recipe.load_lexicons("b").lexicon
+    if not (len(half_a) and len(half_b) and test_sets["synthetic test"]):
+        return None
+    folder = tmp / ".held-out"
+    folder.mkdir()
+    write_compiled(half_b, folder / "half-b.jsonl.gz")
+    keep_restorer(Restorer(lm, half_b), str(tmp / LM_FILE), str(folder / "half-b.jsonl.gz"))
+    test_sets[HELD_OUT] = held_out_rows(test_sets["synthetic test"], half_a, recipe.noise, recipe.seed)
+    return str(folder / "half-b.jsonl.gz")
+
+
 def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False, workers: int = 1,
           strict: bool = False, engine: str = "local", ray_address: str | None = None) -> tuple[Path, bool]:
     """Build the recipe's version under out_root; return (folder, whether anything was built)."""
@@ -279,6 +296,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 f"or pass --force to replace it."
             )
 
+    lexicons = recipe.load_lexicons()  # before any work: a lexicon that cannot be read fails the build here
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target.parent, recipe.version)
     tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
@@ -298,17 +316,21 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             clock = time.time()
             lm = NgramModel.train(pairing.language_model_texts())
             lm.save(tmp / LM_FILE)
-            keep_restorer(str(tmp / LM_FILE), Restorer(lm))
+            write_compiled(lexicons.lexicon, tmp / COMPILED)
+            keep_restorer(Restorer(lm, lexicons.lexicon), str(tmp / LM_FILE))
             seconds["language model"] = round(time.time() - clock, 2)
             clock = time.time()
             test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
-            baseline_results = results(test_sets, str(tmp / LM_FILE), runner.map)
+            other_half = _held_out(recipe, lm, tmp, test_sets)
+            baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
+            if other_half:
+                shutil.rmtree(Path(other_half).parent)
             seconds["baselines"] = round(time.time() - clock, 2)
             stats = pairing.statistics()
             calibration = None
             if recipe.real:
                 calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
-                                        recipe.calibration_draws)
+                                        recipe.calibration_draws, lexicons.lexicon)
                 calibration["file"] = recipe.real.name
             resolved = recipe.resolved()
             context = {
@@ -329,6 +351,9 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "results": baseline_results,
                 "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
                 "detector_threshold": THRESHOLD,
+                "lexicons": lexicons.reports,
+                "lexicon_file": COMPILED,
+                "held_out": HELD_OUT if HELD_OUT in baseline_results else None,
             }
             # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
             context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
@@ -359,6 +384,9 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
                      "shards": configs["real"]["test"]} if real else None,
             "language_model": LM_FILE,
+            "lexicons": lexicons.reports,
+            "lexicon": {"file": COMPILED, "bytes": (tmp / COMPILED).stat().st_size,
+                        "sha256": hashlib.sha256((tmp / COMPILED).read_bytes()).hexdigest()},
             "rejects": REJECTS_FILE,
             "skipped_inputs": reading.skipped,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -1,7 +1,7 @@
 """The `corpus` command line. Errors are one clear message and an exit code, never a traceback.
 
-Exit codes: 0 success, 1 built but inputs were skipped (listed) or validation found problems, 2 bad recipe or
-usage, 3 failed build (nothing written);
+Exit codes: 0 success, 1 built but inputs were skipped (listed) or validation found problems, 2 bad recipe,
+lexicon or usage, 3 failed build (nothing written);
 publish: 4 no token, 5 token rejected, 6 repo not writable, 7 network down, 8 conflicting tag, 9 the repo
 changed during the commit, 10 other Hub error.
 """
@@ -63,7 +63,7 @@ def build(
     except (RealPairsError, PairsError) as e:
         fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:
-        fail(f"build failed, nothing written: the packaged lexicon is broken: {e}", 3)
+        fail(f"bad lexicon, nothing written: {e}", 2)
     except TemplateError as e:
         fail(f"build failed: card template {loaded.card_template}: {e}", 3)
     except OSError as e:

@@ -12,8 +12,9 @@ from corpus.cli_errors import fail
 
 
 
-def read_paragraphs(paths: list[Path], field: str) -> list[str]:
-    """Paragraphs of text files (segmented, boilerplate kept) or of a JSONL field, in input order; stdin if none."""
+def read_paragraphs(paths: list[Path], field: str, tone_policy: str = "old") -> list[str]:
+    """Paragraphs of text files (segmented, boilerplate kept) or of a JSONL field, in input order; stdin if none;
+    normalised with `tone_policy` (a build's, so that its lexicon meets the text in the same form)."""
     from corpus.text.normalize import normalize
     from corpus.text.segment import segment
 
@@ -34,26 +35,46 @@ def read_paragraphs(paths: list[Path], field: str) -> list[str]:
                     fail(f"{name}:{n}: expected a JSON object with a string field {field!r}", 2)
                 if not isinstance(value, str):
                     fail(f"{name}:{n}: field {field!r} is not a string", 2)
-                texts.append(normalize(value))
+                texts.append(normalize(value, tone_policy))
         else:
-            texts += [p for _, p in segment(normalize(raw))]
+            texts += [p for _, p in segment(normalize(raw, tone_policy))]
     return texts
+
+
+def _restorer(lm: Path | None):
+    """The reference de-spinner of the build that holds `lm` (its language model, its lexicon beside it, its
+    tone-mark policy), or the toolkit's lexicon without a model; a clean exit when the files are not a build's."""
+    from corpus.spin.lexicon import LexiconError
+    from corpus.spin.restore import load_restorer
+
+    if lm is not None and not lm.is_file():
+        fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
+    try:
+        restorer = load_restorer(str(lm) if lm else None)
+    except (LexiconError, OSError, EOFError, ValueError) as e:
+        fail(f"{lm}: cannot load the build's model and lexicon: {e}", 2)
+    tone_policy = "old"
+    if lm is not None:
+        try:
+            tone_policy = json.loads((lm.parent / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a model outside a build folder: the toolkit's default policy
+    return restorer, tone_policy
 
 
 def detect_command(
     paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
     field: str = typer.Option("text", "--field", help="JSONL field holding the paragraph."),
-    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz), for its evidence."),
+    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz), for its evidence; the "
+                            "build's lexicon beside it is used too."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph, in input order."),
 ) -> None:
     """Label each paragraph boilerplate / clean / spun, with a score in [0, 1] and the evidence."""
     from corpus.spin.detect import detect
-    from corpus.spin.restore import load_restorer
 
-    if lm is not None and not lm.is_file():
-        fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
-    judge = load_restorer(str(lm)).detect if lm is not None else detect
-    for text in read_paragraphs(paths or [], field):
+    restorer, tone_policy = _restorer(lm) if lm is not None else (None, "old")
+    judge = restorer.detect if restorer is not None else detect
+    for text in read_paragraphs(paths or [], field, tone_policy):
         d = judge(text)
         if as_json:
             typer.echo(json.dumps({"label": d.label, "score": d.score, "evidence": d.evidence, "text": text},
@@ -65,21 +86,18 @@ def detect_command(
 
 def restore_command(
     paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
-    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz); without it only "
-                            "formatting artifacts are undone."),
+    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz); the build's lexicon "
+                            "beside it is used too. Without it only formatting artifacts are undone."),
     field: str = typer.Option("noisy", "--field", help="JSONL field holding the spun paragraph."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph with the edits."),
 ) -> None:
     """The lexicon baseline de-spinner: restored paragraphs in input order, one per line."""
     from corpus.spin.edits import as_dict
-    from corpus.spin.restore import load_restorer
 
-    if lm is not None and not lm.is_file():
-        fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
-    restorer = load_restorer(str(lm) if lm else None)
-    for text in read_paragraphs(paths or [], field):
+    restorer, tone_policy = _restorer(lm)
+    for text in read_paragraphs(paths or [], field, tone_policy):
         restored, edits = restorer.restore(text)
         if as_json:
             typer.echo(json.dumps({"noisy": text, "restored": restored, "edits": [as_dict(e) for e in edits]},
@@ -112,7 +130,6 @@ def eval_command(
     """Score de-spinning predictions: exact match, CER, WER, chrF, edit P/R/F0.5, error reduction, harm."""
     from corpus.baselines import evaluate_rows, predict
     from corpus.evaluate import format_table
-    from corpus.spin.restore import load_restorer
 
     if (predictions is None) == (baseline is None):
         fail("give exactly one of --predictions FILE or --baseline identity|lexicon", 2)
@@ -121,7 +138,7 @@ def eval_command(
         lm = dist / "lm.tsv.gz"
         try:
             preds = predict(baseline, [r["noisy"] for r in rows],
-                            load_restorer(str(lm) if lm.is_file() else None) if baseline == "lexicon" else None)
+                            _restorer(lm)[0] if baseline == "lexicon" and lm.is_file() else None)
         except ValueError as e:
             fail(str(e), 2)
         name = baseline
@@ -152,11 +169,13 @@ def eval_detector_command(
     split: str = typer.Option("test", "--split"),
     config: str = typer.Option("default", "--config"),
 ) -> None:
-    """ROC-AUC, and precision / recall at the default threshold, of the spin detector on a split."""
+    """ROC-AUC, and precision / recall at the default threshold, of the spin detector on a split: with the build's
+    language model and lexicon when it has them, as the card scores it."""
     from corpus.baselines import evaluate_detector
     from corpus.evaluate import format_table
 
     rows = _load_split(dist, config, split)
-    scores = evaluate_detector(rows)
+    lm = dist / "lm.tsv.gz"
+    scores = evaluate_detector(rows, _restorer(lm)[0] if lm.is_file() else None)
     typer.echo(f"{config}/{split}: {len(rows)} rows, {scores['positives']} spun")
     typer.echo(format_table({"detector": scores}, ["roc_auc", "precision", "recall", "f1", "threshold"]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections import Counter
 from pathlib import Path
 
 import typer
@@ -30,9 +29,34 @@ def highlight(noisy: str, edits: list[dict]) -> str:
     return "".join(out)
 
 
+def _recipe(path: Path | None):
+    """The recipe at `path` (None: none given), or a clean exit naming its problems."""
+    from corpus.recipe import RecipeError, load_recipe
+
+    if path is None:
+        return None
+    try:
+        return load_recipe(path)
+    except RecipeError as e:
+        fail(f"bad recipe, {len(e.problems)} problem{'s' * (len(e.problems) > 1)}:\n{e}", 2)
+
+
+def _lexicons(recipe):
+    """The recipe's lexicons (the toolkit's own without a recipe), or a clean exit when one cannot be read."""
+    from corpus.spin.lexicon import LexiconError
+    from corpus.spin.lexicon_files import PACKAGE, load_lexicons
+
+    try:
+        return recipe.load_lexicons() if recipe else load_lexicons((PACKAGE,), "old")
+    except LexiconError as e:
+        fail(f"bad lexicon: {e}", 2)
+
+
 def spin_command(
     text: str = typer.Argument(None, help="Vietnamese text to spin; read from stdin when omitted."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random choices (same seed, same output)."),
+    recipe: Path = typer.Option(None, "--recipe", help="Spin with this recipe's lexicons, noise settings and "
+                                "tone-mark policy (default: the toolkit's lexicon and settings)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: clean, noisy, edits."),
 ) -> None:
     """Spin a text with the full noise model (always spun) and show the edits."""
@@ -40,14 +64,16 @@ def spin_command(
     from corpus.spin.noise import NoiseSettings, spin
     from corpus.text.normalize import normalize
 
+    loaded = _recipe(recipe)
+    lexicon = _lexicons(loaded).lexicon
     if text is None:
         if sys.stdin.isatty():
             fail("give a TEXT argument or pipe text on stdin", 2)
         text = sys.stdin.read()
-    clean = normalize(text).strip()
+    clean = normalize(text, loaded.tone_marks if loaded else "old").strip()
     if not clean:
         fail("nothing to spin: the text is empty", 2)
-    noisy, edits = spin(clean, random.Random(seed), NoiseSettings())
+    noisy, edits = spin(clean, random.Random(seed), loaded.noise if loaded else NoiseSettings(), lexicon)
     edits = [as_dict(e) for e in edits]
     if as_json:
         typer.echo(json.dumps({"clean": clean, "noisy": noisy, "edits": edits}, ensure_ascii=False))
@@ -59,26 +85,21 @@ def spin_command(
 
 def calibrate_command(
     pairs: Path = typer.Option(..., "--pairs", help="JSONL of real pairs with 'clean' and 'noisy' fields."),
-    recipe: Path = typer.Option(None, "--recipe", help="Take the noise settings and seed from this recipe."),
+    recipe: Path = typer.Option(None, "--recipe", help="Take the noise settings, seed and lexicons from this recipe."),
     draws: int = typer.Option(20, "--draws", min=1, help="Synthetic draws per pair."),
 ) -> None:
     """Real against synthetic noise statistics, side by side, on the same clean text."""
-    from corpus.recipe import RecipeError, load_recipe
     from corpus.spin.calibrate import TOLERANCE, PairsError, calibrate, read_pairs
     from corpus.spin.noise import NoiseSettings
 
-    settings, seed = NoiseSettings(), 0
-    if recipe is not None:
-        try:
-            loaded = load_recipe(recipe)
-        except RecipeError as e:
-            fail(f"bad recipe:\n{e}", 2)
-        settings, seed = loaded.noise, loaded.seed
+    loaded = _recipe(recipe)
+    lexicon = _lexicons(loaded).lexicon
+    settings, seed = (loaded.noise, loaded.seed) if loaded else (NoiseSettings(), 0)
     try:
         real_pairs = read_pairs(pairs)
     except PairsError as e:
         fail(str(e), 2)
-    result = calibrate(real_pairs, settings, seed, draws)
+    result = calibrate(real_pairs, settings, seed, draws, lexicon)
     typer.echo(f"{result['pairs']} real pairs; synthetic: {draws} draws each from the same clean text\n")
     typer.echo(f"{'statistic':<22}{'real':>10}{'synthetic':>12}{'ratio':>9}  within ±{TOLERANCE:.0%}")
     for row in result["rows"]:
@@ -92,22 +113,32 @@ def calibrate_command(
 
 
 @lexicon_app.command("stats")
-def lexicon_stats() -> None:
-    """Groups and phrases by domain and provenance."""
-    from corpus.spin.lexicon import default_lexicon
+def lexicon_stats(
+    recipe: Path = typer.Argument(None, help="A recipe: its lexicons (default: the toolkit's own)."),
+) -> None:
+    """Groups and phrases per lexicon and provenance, and what the overlap policy repaired, per kind."""
+    from corpus.spin.lexicon_files import KINDS
 
-    lexicon = default_lexicon()
-    table: dict[str, Counter] = {}
-    for g in lexicon.groups:
-        table.setdefault(g.domain, Counter())[g.provenance] += 1
-    provenances = ("seed", "curated", "learned")
-    typer.echo(f"{'domain':<14}" + "".join(f"{p:>9}" for p in provenances) + f"{'groups':>9}")
-    for domain, counts in sorted(table.items()):
-        typer.echo(f"{domain:<14}" + "".join(f"{counts[p]:>9}" for p in provenances) + f"{sum(counts.values()):>9}")
-    totals = Counter(g.provenance for g in lexicon.groups)
-    typer.echo(f"{'total':<14}" + "".join(f"{totals[p]:>9}" for p in provenances) + f"{len(lexicon.groups):>9}")
-    typer.echo(f"{len(lexicon.by_source)} source phrases, "
-               f"{sum(len(g.targets) for g in lexicon.groups)} replacement members")
+    loaded = _lexicons(_recipe(recipe))
+    reports = loaded.reports
+    width = max(14, *(len(x["name"]) + 2 for x in reports))
+    typer.echo(f"{'lexicon':<{width}}{'files':>7}{'groups':>9}{'matched':>9}{'written':>9}  provenance")
+    for x in reports:
+        provenance = ", ".join(f"{p} {n}" for p, n in x["by_provenance"].items())
+        typer.echo(f"{x['name']:<{width}}{len(x['inputs']):>7}{x['groups']:>9}{x['phrases']:>9}{x['outputs']:>9}"
+                   f"  {provenance}")
+    typer.echo(f"{'total':<{width}}{sum(len(x['inputs']) for x in reports):>7}{len(loaded.lexicon):>9}"
+               f"{len(loaded.lexicon.by_source):>9}")
+    typer.echo("\noverlaps and repairs (one policy, in recipe order; first group wins a shared member)")
+    typer.echo(f"{'kind':<18}" + "".join(f"{x['name'][:11]:>12}" for x in reports) + "  meaning")
+    for kind, meaning in KINDS.items():
+        typer.echo(f"{kind:<18}" + "".join(f"{x['counts'][kind]:>12}" for x in reports) + f"  {meaning}")
+    for x in reports:
+        for line in x["skipped"]:
+            typer.echo(f"skipped {line}", err=True)
+        more = x["counts"]["bad_line"] - len(x["skipped"])
+        if more > 0:
+            typer.echo(f"... and {more} more bad lines in {x['name']}", err=True)
 
 
 @lexicon_app.command("learn")
@@ -115,17 +146,19 @@ def lexicon_learn(
     pairs: Path = typer.Argument(..., help="JSONL of (clean, noisy) pairs."),
     min_count: int = typer.Option(1, "--min-count", help="Only candidates seen at least this often."),
     new_only: bool = typer.Option(False, "--new", help="Only candidates the lexicon does not already produce."),
+    recipe: Path = typer.Option(None, "--recipe", help="Compare with this recipe's lexicons (default: the "
+                                "toolkit's own)."),
 ) -> None:
-    """Candidate groups from aligned pairs, with counts, in lexicon syntax, for review."""
+    """Candidate groups from aligned pairs, with counts, in lexicon syntax, for review. Saved to a file, they are
+    a lexicon a recipe can list ([[lexicons]] with provenance learned)."""
     from corpus.spin.calibrate import PairsError, read_pairs
     from corpus.spin.learn import as_lexicon_line, candidate_groups
-    from corpus.spin.lexicon import default_lexicon
 
+    lexicon = _lexicons(_recipe(recipe)).lexicon
     try:
         found = candidate_groups(read_pairs(pairs))
     except PairsError as e:
         fail(str(e), 2)
-    lexicon = default_lexicon()
     for old, new, count in found:
         if count < min_count:
             continue

@@ -12,14 +12,15 @@ import json
 import re
 import stat
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 
 import corpus
 from corpus.dedup import DedupSettings
 from corpus.globs import expand
-from corpus.spin.lexicon import data_files
+from corpus.data import files as data_files
+from corpus.spin.lexicon_files import PACKAGE, PROVENANCES, LexiconSpec, Loaded, load_lexicons, valid_provenance
 from corpus.spin.noise import NoiseSettings
 from corpus.text.normalize import TONE_POLICIES
 
@@ -84,10 +85,15 @@ class Recipe:
     real_source: str = ""  # the recipe source and document the real pairs were spun from
     real_doc_id: str = ""
     calibration_draws: int = 20
+    lexicons: tuple[LexiconSpec, ...] = (PACKAGE,)  # in order: an earlier lexicon's group wins a shared member
+
+    def load_lexicons(self, half: str | None = None) -> Loaded:
+        """The recipe's lexicons, read and resolved (once per process); `half`: one held-out half of the groups."""
+        return load_lexicons(self.lexicons, self.tone_marks, half)
 
     def resolved(self) -> dict:
         """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
-        skip = ("path", "sources", "noise", "dedup", "real")
+        skip = ("path", "sources", "noise", "dedup", "real", "lexicons")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         if self.real:
             out["real"] = {"name": self.real.name, "sha256": self.real.sha256}
@@ -100,6 +106,12 @@ class Recipe:
              "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256, **({"problem": i.problem}
                          if i.problem else {})} for i in s.inputs]}
             for s in self.sources
+        ]
+        out["lexicons"] = [
+            {**{k: v for k, v in asdict(x).items() if k != "inputs"}, "paths": list(x.paths),
+             "provenance": x.default_provenance,
+             "inputs": [{"name": i.name, "bytes": i.bytes, "sha256": i.sha256} for i in x.inputs]}
+            for x in self.lexicons
         ]
         return out
 
@@ -151,6 +163,10 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "dedup": {"near_threshold": ((int, float), 0.8), "num_perm": ((int,), 128), "shingle": ((int,), 3)},
     "real": {"pairs": ((str,), ""), "source": ((str,), ""), "doc_id": ((str,), ""), "draws": ((int,), 20)},
 }
+_TYPES = {"str": (str,), "float": (int, float), "tuple[str, ...]": (list,)}
+_LEXICON_SCHEMA = {f.name: (_TYPES[f.type], _REQUIRED if f.default is MISSING else list(f.default)
+                            if isinstance(f.default, tuple) else f.default)
+                   for f in fields(LexiconSpec) if f.name != "inputs"}
 _SOURCE_SCHEMA = {
     "name": ((str,), _REQUIRED),
     "paths": ((list,), _REQUIRED),
@@ -228,6 +244,25 @@ def _inspect(name: str, path: Path, wildcard: bool) -> InputFile | None:
         return InputFile(name, path, info.st_size, "", f"cannot be read ({e.strerror})")
 
 
+def _paths(patterns: list, where: str, base: Path, problems: list[str]) -> list[InputFile]:
+    """The files of a list of path patterns; a pattern that is not a string, names a package that is not
+    installed or matches nothing is a problem."""
+    inputs: list[InputFile] = []
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            problems.append(f"{where}.paths: {pattern!r} is not a string")
+            continue
+        try:
+            found = resolve_inputs(pattern, base)
+        except (ModuleNotFoundError, TypeError):
+            problems.append(f"{where}.paths: package in {pattern!r} is not installed")
+            continue
+        if not found:
+            problems.append(f"{where}.paths: {pattern!r} matches no file (looked in {base})")
+        inputs += found
+    return inputs
+
+
 def load_recipe(path: Path | str) -> Recipe:
     path = Path(path)
     problems: list[str] = []
@@ -240,8 +275,9 @@ def load_recipe(path: Path | str) -> Recipe:
     base = path.resolve().parent
 
     for key in data:
-        if key not in _SCHEMA and key != "sources":
-            problems.append(f"[{key}]: unknown section (expected one of: {', '.join([*_SCHEMA, 'sources'])})")
+        if key not in _SCHEMA and key not in ("sources", "lexicons"):
+            problems.append(f"[{key}]: unknown section (expected one of: "
+                            f"{', '.join([*_SCHEMA, 'sources', 'lexicons'])})")
     sections = {}
     for name, schema in _SCHEMA.items():
         table = data.get(name, {})
@@ -302,19 +338,7 @@ def load_recipe(path: Path | str) -> Recipe:
             problems.append(f"{where}.format: {s['format']!r} is not one of {', '.join(FORMATS)}")
         if s["role"] not in ROLES and s["role"] is not _REQUIRED:
             problems.append(f"{where}.role: {s['role']!r} is not one of {', '.join(ROLES)}")
-        inputs: list[InputFile] = []
-        for pattern in s["paths"] if isinstance(s["paths"], list) else []:
-            if not isinstance(pattern, str):
-                problems.append(f"{where}.paths: {pattern!r} is not a string")
-                continue
-            try:
-                found = resolve_inputs(pattern, base)
-            except (ModuleNotFoundError, TypeError):
-                problems.append(f"{where}.paths: package in {pattern!r} is not installed")
-                continue
-            if not found:
-                problems.append(f"{where}.paths: {pattern!r} matches no file (looked in {base})")
-            inputs += found
+        inputs = _paths(s["paths"] if isinstance(s["paths"], list) else [], where, base, problems)
         if not problems:
             sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},
                                   inputs=tuple(inputs)))
@@ -334,6 +358,7 @@ def load_recipe(path: Path | str) -> Recipe:
             problems.append("real.doc_id: the document the real pairs come from is required")
     if real_table["draws"] < 1:
         problems.append("real.draws: must be at least 1")
+    lexicons = _lexicons(data.get("lexicons", []), base, problems)
     if problems:
         raise RecipeError(path, problems)
     return Recipe(
@@ -346,5 +371,38 @@ def load_recipe(path: Path | str) -> Recipe:
         splits={k: float(splits[k]) for k in ("train", "validation", "test")},
         shard_mb=sections["output"]["shard_mb"],
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
-        calibration_draws=real_table["draws"],
+        calibration_draws=real_table["draws"], lexicons=lexicons,
     )
+
+
+def _lexicons(tables: object, base: Path, problems: list[str]) -> tuple[LexiconSpec, ...]:
+    """[[lexicons]]: none means the toolkit's own; a lexicon without paths is the toolkit's own too."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.append("[[lexicons]]: expected tables ([[lexicons]] with name, paths, license, ...)")
+        return (PACKAGE,)
+    if not tables:
+        return (PACKAGE,)
+    out, seen = [], set()
+    for i, table in enumerate(tables):
+        x = _typed(table, _LEXICON_SCHEMA, f"lexicons[{i}]", problems)
+        where = f"lexicons[{i}] ({x['name']})" if isinstance(x["name"], str) else f"lexicons[{i}]"
+        if isinstance(x["name"], str):
+            if not _NAME.match(x["name"]):
+                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-'")
+            if x["name"] in seen:
+                problems.append(f"{where}.name: used by two lexicons")
+            seen.add(x["name"])
+        if x["provenance"] and not valid_provenance(x["provenance"]):
+            problems.append(f"{where}.provenance: {x['provenance']!r} is not one of {', '.join(PROVENANCES)} or "
+                            f"external:<name> (lower case)")
+        if not 0 <= x["weight"] <= 1:  # NaN fails too
+            problems.append(f"{where}.weight: {x['weight']} is not between 0 (never used for noise) and 1")
+        inputs = _paths(x["paths"], where, base, problems)
+        problems += [f"{where}.paths: {f.name}: {f.problem}" for f in inputs if f.problem]  # no lexicon is skipped
+        if x["paths"] and not x["license"]:
+            problems.append(f"{where}.license: missing (the card lists each lexicon's licence)")
+        if not x["paths"]:  # the toolkit's own lexicon, under the name the recipe gives it
+            x["license"], x["description"] = x["license"] or PACKAGE.license, x["description"] or PACKAGE.description
+        out.append(LexiconSpec(**{**x, "paths": tuple(p for p in x["paths"] if isinstance(p, str)),
+                                  "weight": float(x["weight"])}, inputs=tuple(inputs)))
+    return tuple(out)

@@ -7,6 +7,7 @@ manifest accounts for every input paragraph.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ def validate(folder: Path) -> Report:
     if len(bad_edits) > 20:
         problems.append(f"... and {len(bad_edits) - 20} more rows whose edits are not exact")
 
+    problems += lexicon_problems(folder, manifest, splits, figures)
     leaks = near_leakage(splits, manifest["recipe"].get("dedup"))
     if leaks is not None:
         figures["validation/test paragraphs with a near twin in train"] = leaks
@@ -119,6 +121,38 @@ def validate(folder: Path) -> Report:
     if manifest["counts"]["rows"] != len(ids):
         problems.append(f"manifest says {manifest['counts']['rows']} rows; {len(ids)} loaded")
     return report
+
+
+def lexicon_problems(folder: Path, manifest: dict, splits: dict[str, list[dict]], figures: dict) -> list[str]:
+    """The build's lexicon file is the one its manifest names, and every lexical edit is a substitution its
+    `rule` allows: the source phrase of that group became one of the phrases it may write."""
+    from corpus.spin.lexicon import LexiconError
+    from corpus.spin.lexicon_files import read_compiled
+
+    entry = manifest.get("lexicon")
+    if not isinstance(entry, dict):
+        return []  # built before recipes chose their lexicons
+    path = folder / str(entry.get("file"))
+    try:
+        data = path.read_bytes()
+        lexicon = read_compiled(path)
+    except (OSError, LexiconError) as e:
+        return [f"lexicon: {e}"]
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        return [f"lexicon: {path.name} is not the file build.json names (sha256 differs)"]
+    groups = {g.rule: g for g in lexicon.groups}
+    wrong, checked = [], 0
+    for r in (r for rows in splits.values() for r in rows):
+        for e in r["edits"]:
+            if e["kind"] not in ("lexical", "number"):
+                continue
+            checked += 1
+            g = groups.get(e["rule"])
+            old, new = r["clean"][e["clean_start"] : e["clean_end"]].lower(), e["replacement"].lower()
+            if g is None or old not in {s.lower() for s in g.sources} or new not in {t.lower() for t in g.targets}:
+                wrong.append(f"{r['id']}: {e['kind']} edit {old!r} -> {new!r} is not in lexicon rule {e['rule']}")
+    figures["lexical edits checked against the lexicon"] = checked
+    return wrong[:20] + ([f"... and {len(wrong) - 20} more such edits"] if len(wrong) > 20 else [])
 
 
 VALIDATE_SEED = 2

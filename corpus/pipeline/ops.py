@@ -130,9 +130,11 @@ def _pairs(table: pa.Table, recipe) -> pa.Table:
     """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
     rows = []
     origin = FEATURES["origin"].str2int("synthetic")
+    lexicon = recipe.load_lexicons().lexicon
     for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
         kept = [(r["index"], r["text"]) for r in group]
-        rows += [{**row, "origin": origin} for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise)]
+        rows += [{**row, "origin": origin}
+                 for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)]
     return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
 
 
@@ -164,7 +166,7 @@ FINGERPRINT_OP = Op("fingerprint", 1, ("text", "reason"), tuple(FINGERPRINTS.nam
 UNIQUE_IDS_OP = Op("unique_ids", 1, ("source", "doc_id", "origin", "index"), ("doc_id",), True, _unique_ids)
 DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), True,
               _dedup)
-PAIRS_OP = Op("pairs", 1, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
+PAIRS_OP = Op("pairs", 2, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
 SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
 MEASURE_OP = Op("measure", 1, ("clean", "noisy"), ("measures",), False, _measure)
 OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, UNIQUE_IDS_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)

@@ -43,8 +43,11 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def calibrate(pairs: list[tuple[str, str]], settings: NoiseSettings, seed: int = 0, draws: int = 20) -> dict:
-    synthetic = [(clean, spin(clean, rng_for(seed, "calibration", i, k), settings)[0])
+def calibrate(pairs: list[tuple[str, str]], settings: NoiseSettings, seed: int = 0, draws: int = 20,
+              lexicon=None) -> dict:
+    """Statistics of the real pairs beside those of `draws` synthetic spins of their clean sides with `lexicon`
+    (None: the toolkit's own)."""
+    synthetic = [(clean, spin(clean, rng_for(seed, "calibration", i, k), settings, lexicon)[0])
                  for k in range(draws) for i, (clean, _) in enumerate(pairs)]
     real, synth = pair_statistics(pairs), pair_statistics(synthetic)
     rows = []

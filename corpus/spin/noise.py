@@ -146,12 +146,12 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
             special.append((start, end))
             last_end = end
             continue
-        targets, cumulative, rule, numeric, spelled_capital = options[key]
+        targets, cumulative, rule, numeric, spelled_capital, weight = options[key]
         capitalised = clean[start].isupper() and not spelled_capital
         if capitalised and (clean[start:end].isupper() or (
                 settings.keep_names and not (settings.sentence_initial and _sentence_start(clean, start)))):
             continue  # a proper name or a heading: the spinner leaves capitalised words alone
-        if not targets or rand() >= (num_rate if numeric else sub_rate):
+        if not targets or rand() >= (num_rate if numeric else sub_rate) * weight:
             continue
         new = targets[bisect.bisect_right(cumulative, rand() * cumulative[-1])] if len(targets) > 1 else targets[0]
         if capitalised:

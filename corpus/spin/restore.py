@@ -29,11 +29,11 @@ class Restorer:
         self.lm, self.margin = lm, margin
         lexicon = lexicon or default_lexicon()
         self.sources: dict[str, list[tuple[str, str]]] = {}  # spun output -> [(original, rule)]
-        for g in lexicon.groups:
+        for g in lexicon.groups:  # every group that holds t is a way back (overlapping groups: several)
             for t in g.targets:
-                for s in g.sources if g.directed else [m for m in g.targets if m != t]:
+                for s in g.sources if g.directed else g.targets:
                     options = self.sources.setdefault(t.lower(), [])
-                    if (s, g.rule) not in options:
+                    if s.lower() != t.lower() and (s, g.rule) not in options:
                         options.append((s, g.rule))
         self.automaton = ahocorasick.Automaton()
         for key in self.sources:
@@ -118,21 +118,28 @@ def _clash(a: int, b: int, x: int, y: int) -> bool:
     return False
 
 
-_LOADED: dict[str | None, Restorer] = {}
+_LOADED: dict[tuple[str | None, str | None], Restorer] = {}
 
 
-def load_restorer(lm_path: str | None) -> Restorer:
-    """The restorer with the language model at lm_path (None: without one), loaded once per process."""
-    if lm_path not in _LOADED:
-        from pathlib import Path
+def load_restorer(lm_path: str | None, lexicon_path: str | None = None) -> Restorer:
+    """The restorer with the language model at lm_path (None: without one), loaded once per process, and the
+    lexicon at lexicon_path; by default the lexicon its build kept beside the model (lexicon.jsonl.gz), or the
+    toolkit's own when there is none (no model, or a build older than recipe lexicons)."""
+    from pathlib import Path
 
-        keep_restorer(lm_path, Restorer(NgramModel.load(Path(lm_path)) if lm_path else None))
-    return _LOADED[lm_path]
+    from corpus.spin.lexicon_files import COMPILED, read_compiled
+
+    if (lm_path, lexicon_path) not in _LOADED:
+        beside = Path(lm_path).with_name(COMPILED) if lm_path else None
+        path = lexicon_path or (str(beside) if beside and beside.is_file() else None)
+        keep_restorer(Restorer(NgramModel.load(Path(lm_path)) if lm_path else None,
+                               read_compiled(Path(path)) if path else None), lm_path, lexicon_path)
+    return _LOADED[lm_path, lexicon_path]
 
 
-def keep_restorer(lm_path: str | None, restorer: Restorer) -> None:
-    """Make `restorer` the one load_restorer(lm_path) returns: processes forked afterwards share it for free. The
-    last four are kept (a model can be hundreds of MB; a test session builds many)."""
-    _LOADED[lm_path] = restorer
+def keep_restorer(restorer: Restorer, lm_path: str | None, lexicon_path: str | None = None) -> None:
+    """Make `restorer` the one load_restorer(lm_path, lexicon_path) returns: processes forked afterwards share it
+    for free. The last four are kept (a model can be hundreds of MB; a test session builds many)."""
+    _LOADED[lm_path, lexicon_path] = restorer
     while len(_LOADED) > 4:
         del _LOADED[next(iter(_LOADED))]
