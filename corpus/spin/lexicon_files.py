@@ -259,6 +259,17 @@ def _resolve(raw: tuple, spec: LexiconSpec, label: str, claimed: set[str], count
     return group
 
 
+def as_line(group: Group, spintax: bool = False) -> str:
+    """The group as a lexicon line in our format (`spintax`: every member of it, braces, no direction or weight,
+    as spinners' dictionaries have them)."""
+    if spintax:
+        members = list(dict.fromkeys([*group.sources, *group.targets]))
+        return "{" + "|".join(members) + "}"
+    written = "|".join(t if w == 1 else f"{t}*{w}" for t, w in zip(group.targets, group.weights))
+    body = f"{'|'.join(group.sources)} => {written}" if group.directed else written
+    return "{" + body + "} " + group.provenance
+
+
 def write_compiled(lexicon: Lexicon, path: Path) -> None:
     """The resolved groups, one JSON object a line, gzipped without a timestamp: same groups, same bytes."""
     lines = "".join(json.dumps({"lexicon": g.lexicon, "file": g.file, "line": g.line, "provenance": g.provenance,
