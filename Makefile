@@ -18,10 +18,13 @@ publish: $(STAMP)
 	@test -n "$(REPO)" || (echo "usage: make publish REPO=org/name [ARGS=--dry-run]" && exit 2)
 	$(BIN)/corpus publish "$$($(BIN)/corpus build $(RECIPE) --quiet)" --repo $(REPO) $(ARGS)
 
-# Noise-model throughput, then whole builds of recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a
-# naive baseline (about 20 minutes on 2 cores). BENCH_ARGS="--scales 1 --workers 2" for a quick look.
+# Noise-model throughput (the toolkit's lexicon and a generated 40,000-group spintax dictionary), the held-back
+# half protocol (out-of-sample against in-sample restoration, two default builds), then whole builds of
+# recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a naive baseline (about 20 minutes on 2 cores).
+# BENCH_ARGS="--scales 1 --workers 2" for a quick look.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.noise
+	$(BIN)/python -m benchmarks.heldout
 	$(BIN)/python -m benchmarks.build $(BENCH_ARGS)
 
 setup: $(STAMP)

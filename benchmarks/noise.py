@@ -26,7 +26,7 @@ from pathlib import Path
 from corpus.pairs import rng_for
 from corpus.recipe import resolve_inputs
 from corpus.spin.lexicon import default_lexicon
-from corpus.spin.lexicon_files import LexiconSpec, load_lexicons
+from corpus.spin.lexicon_files import LexiconSpec, forget, load_lexicons
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.spin.stats import measure
 from corpus.text.normalize import normalize
@@ -81,7 +81,7 @@ def main() -> None:
                            inputs=tuple(resolve_inputs("spintax-40k.txt", Path(folder))))
 
         def load():
-            load_lexicons.cache_clear()
+            forget()
             return load_lexicons((spec,), "old")
 
         load_s = timed(load, args.repeat)

@@ -353,6 +353,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "detector_threshold": THRESHOLD,
                 "lexicons": lexicons.reports,
                 "lexicon_file": COMPILED,
+                "seed_groups": sum(x["by_provenance"].get("seed", 0) for x in lexicons.reports),
                 "held_out": HELD_OUT if HELD_OUT in baseline_results else None,
             }
             # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given

@@ -386,6 +386,8 @@ def _lexicons(tables: object, base: Path, problems: list[str]) -> tuple[LexiconS
     for i, table in enumerate(tables):
         x = _typed(table, _LEXICON_SCHEMA, f"lexicons[{i}]", problems)
         where = f"lexicons[{i}] ({x['name']})" if isinstance(x["name"], str) else f"lexicons[{i}]"
+        if "paths" in table and not table["paths"]:
+            problems.append(f"{where}.paths: empty (leave the key out for the toolkit's own lexicon)")
         if isinstance(x["name"], str):
             if not _NAME.match(x["name"]):
                 problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-'")

@@ -194,6 +194,7 @@ def test_the_fingerprint_covers_the_dictionarys_bytes(built):
     ('[[lexicons]]\npaths = ["dicts/spin.txt"]\nlicense = "l"', "lexicons[0].name: missing"),
     ('[[lexicons]]\nname = "x"\npaths = [1, "dicts/loop.txt"]\nlicense = "l"', "1 is not a string"),
     ('[[lexicons]]\nname = "x"\npaths = ["dicts/loop.txt"]\nlicense = "l"', "symbolic link loop"),
+    ('[[lexicons]]\nname = "x"\npaths = []\nlicense = "l"', "paths: empty"),
 ])
 def test_bad_lexicon_tables_are_recipe_errors_naming_the_key(tmp_path, wiki_articles, table, message):
     recipe = spintax_recipe(tmp_path, wiki_articles, "\n" + table + "\n")

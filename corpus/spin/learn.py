@@ -15,7 +15,6 @@ from difflib import SequenceMatcher
 from corpus.spin.lexicon import MAX_SYLLABLES
 
 _TOKEN = re.compile(r"[^\W_]")
-_LETTERS = re.compile(r"[^\W\d_]+( [^\W\d_]+)*")
 
 
 def candidate_groups(pairs: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
@@ -42,5 +41,5 @@ def candidate_groups(pairs: list[tuple[str, str]]) -> list[tuple[str, str, int]]
 
 
 def as_lexicon_line(old: str, new: str, count: int) -> str:
-    kind = "" if _LETTERS.fullmatch(old) and _LETTERS.fullmatch(new) else "  (digits: numbers.txt)"
-    return f"{{{old} => {new}}} learned  # seen {count}x{kind}"
+    """A line of a learned lexicon file, which a recipe can list ([[lexicons]]); the count is a comment."""
+    return f"{{{old} => {new}}} learned  # seen {count}x"

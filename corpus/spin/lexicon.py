@@ -81,20 +81,25 @@ class Lexicon:
         self.options: dict[str, tuple[tuple[str, ...], tuple[int, ...], str, bool, bool, float]] = {}
         self.automaton = ahocorasick.Automaton()
         self._last: tuple[str | None, tuple] = (None, ())
+        by_source, options, add_word = self.by_source, self.options, self.automaton.add_word
         for g in groups:
             rule, lowered = g.rule, [t.lower() for t in g.targets]
             digits = _DIGIT.search("".join(g.targets)) is not None
+            plain = all(w == 1 for w in g.weights)
             for s in g.sources:
                 key = s.lower()
-                if key in self.by_source:  # lexicon_files keeps the first group; a Lexicon never guesses
-                    raise LexiconError(f"{rule}: {s!r} is already matched by {self.by_source[key].rule}")
-                self.by_source[key] = g
-                pairs = [(t, w) for t, low, w in zip(g.targets, lowered, g.weights) if low != key]
-                targets = tuple(t for t, _ in pairs)
+                if key in by_source:  # lexicon_files keeps the first group; a Lexicon never guesses
+                    raise LexiconError(f"{rule}: {s!r} is already matched by {by_source[key].rule}")
+                by_source[key] = g
+                if plain:
+                    targets = tuple(t for t, low in zip(g.targets, lowered) if low != key)
+                    cumulative = tuple(range(1, len(targets) + 1))  # weights all 1
+                else:
+                    pairs = [(t, w) for t, low, w in zip(g.targets, lowered, g.weights) if low != key]
+                    targets, cumulative = tuple(t for t, _ in pairs), tuple(itertools.accumulate(w for _, w in pairs))
                 numeric = digits and bool(targets) and not _DIGIT.search(s) and all(map(_DIGIT.search, targets))
-                self.options[key] = (targets, tuple(itertools.accumulate(w for _, w in pairs)), rule, numeric,
-                                     s[0].isupper(), g.rate)
-                self.automaton.add_word(key, (len(key), key))
+                options[key] = (targets, cumulative, rule, numeric, s[0].isupper(), g.rate)
+                add_word(key, (len(key), key))
         if self.by_source:
             self.automaton.make_automaton()
 
