@@ -95,14 +95,17 @@ def test_a_spintax_dictionary_as_spinners_ship_it(tmp_path):
              "{trường hợp|tình huống} learned",
              "{trách nhiệm|bổn phận} guessed",
              "tổ chức => tổ chức triển khai",
-             "{đô thị|thành thị}" + "x" * 20_000]
+             "{đô thị|thành thị}" + "x" * 20_000,
+             "|".join(f"từ {i}" for i in range(1, 500))]
     loaded = lexicon_of(tmp_path, ("dicts/spin.txt", "\r\n".join(lines).encode("utf-16")))
     report, lexicon = loaded.reports[0], loaded.lexicon
     counts = report["counts"]
     assert set(counts) == set(KINDS)
-    assert counts["bad_line"] == 5 and [s.split(": ")[0] for s in report["skipped"]] == [
-        "dict/spin.txt:10", "dict/spin.txt:11", "dict/spin.txt:17", "dict/spin.txt:18", "dict/spin.txt:19"]
+    assert counts["bad_line"] == 6 and [s.split(": ")[0] for s in report["skipped"]] == [
+        "dict/spin.txt:10", "dict/spin.txt:11", "dict/spin.txt:17", "dict/spin.txt:18", "dict/spin.txt:19",
+        "dict/spin.txt:20"]
     assert "provenance 'guessed'" in report["skipped"][2] and "20,0" in report["skipped"][4]
+    assert "499 members: more than 64" in report["skipped"][5]
     assert counts["single_member"] == 2  # {xin chào}, {||}
     assert counts["repeated_member"] == 2  # Hiệu quả; hòa giải, once NFC and the tone policy make it hoà's twin
     assert counts["punctuation"] == 1 and counts["empty_member"] == 3 and counts["digits"] == 1
@@ -142,6 +145,14 @@ def test_dictionary_encodings(tmp_path, encoding):
     assert set(lexicon.by_source) == {"thực hiện", "triển khai", "thi hành", "các", "những", "mọi", "cá nhân",
                                       "cá thể"}
     assert [g.line for g in lexicon.groups] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_and_without_common_words(tmp_path, codec):
+    """A word list has few of the function words by which running text is recognised as Vietnamese."""
+    text = "{thẩm định|kiểm định}\n{phê duyệt|chuẩn y}\n{quy hoạch|hoạch định}\n"
+    lexicon = lexicon_of(tmp_path, ("d.txt", text.encode(codec))).lexicon
+    assert set(lexicon.by_source) == {"thẩm định", "kiểm định", "phê duyệt", "chuẩn y", "quy hoạch", "hoạch định"}
 
 
 @pytest.mark.parametrize("data,message", [

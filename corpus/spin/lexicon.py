@@ -37,6 +37,11 @@ class LexiconError(ValueError):
     pass
 
 
+def rule_of(lexicon: str, file: str, line: int) -> str:
+    """What an edit's `rule` says of a lexical substitution: the lexicon, file and line it came from."""
+    return f"{lexicon}/{file}:{line}"
+
+
 @dataclass(frozen=True)
 class Group:
     """One line of a lexicon file, after the overlap policy: `sources` are the members the spinner matches,
@@ -57,8 +62,7 @@ class Group:
 
     @property
     def rule(self) -> str:
-        """What an edit's `rule` says: the lexicon, file and line this substitution came from."""
-        return f"{self.lexicon}/{self.file}:{self.line}"
+        return rule_of(self.lexicon, self.file, self.line)
 
     def choices(self, source: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
         """Replacement candidates for one matched source member (never the member itself)."""

@@ -17,7 +17,8 @@ the result the same every time, and each kind of repair is counted (KINDS):
   only (the later group may still write it, but a match of it always goes to the earlier group);
 - a group left with nothing to match still tells a de-spinner what its members may have been (kept, matching
   nothing); one with fewer than two members is skipped, and so is a line that is not a group at all
-  (unbalanced braces, two arrows, an unknown provenance), each with its file and line.
+  (unbalanced braces, two arrows, an unknown provenance, more than MAX_MEMBERS members), each with its file and
+  line.
 """
 
 from __future__ import annotations
@@ -32,15 +33,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from corpus.spin.lexicon import MAX_SYLLABLES, Group, Lexicon, LexiconError
+from corpus.spin.lexicon import MAX_SYLLABLES, Group, Lexicon, LexiconError, rule_of
 from corpus.split import stable_hash
 
 PROVENANCES = ("seed", "curated", "learned")  # and external:<name>
 _EXTERNAL = re.compile(r"^external:[a-z0-9][a-z0-9._-]*$")
-
-
-def valid_provenance(value: str) -> bool:
-    return value in PROVENANCES or bool(_EXTERNAL.match(value))
 KINDS = {
     "bad_line": "lines skipped: not a group",
     "single_member": "groups skipped: fewer than two members, or nothing to write",
@@ -54,6 +51,7 @@ KINDS = {
     "normalised_line": "lines whose letters normalisation changed (NFC, tone marks, invisible characters)",
 }
 LINE_LIMIT = 10_000  # characters; a longer line is data, not a synonym group
+MAX_MEMBERS = 64  # a group of more is a list, not synonyms (and costs members² to index, and to invert)
 SHOWN_SKIPS = 20  # bad lines listed by file:line in the manifest (all are counted)
 COMPILED = "lexicon.jsonl.gz"  # the resolved lexicon a build keeps, which `corpus restore` and `detect` use
 
@@ -61,6 +59,11 @@ _BRACED = re.compile(r"^\{(?P<body>[^{}]*)\}(?:\s+(?P<prov>[^\s#]+))?\s*(?:#.*)?
 _WEIGHT = re.compile(r"^(?P<phrase>.*?)\s*\*(?P<weight>[1-9]\d{0,2})$")
 _MEMBER = re.compile(r"^[^\W_]+( [^\W_]+)*$")
 _DIGIT = re.compile(r"\d")
+_LATIN = re.compile("[\x09\x0a\x0d\x20-\x7e\u00a0-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f\ufeff]")
+
+
+def valid_provenance(value: str) -> bool:
+    return value in PROVENANCES or bool(_EXTERNAL.match(value))
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def load_lexicons(specs: tuple[LexiconSpec, ...], tone_policy: str, half: str | 
         counts = Counter(read_counts)
         kept = len(groups)
         for raw in parsed:
-            if half and half_of(f"{spec.name}/{raw[0]}:{raw[1]}") != half:
+            if half and half_of(rule_of(spec.name, raw[0], raw[1])) != half:
                 continue
             group = _resolve(raw, spec, claimed, counts)
             if group is not None:
@@ -176,10 +179,20 @@ def _files(spec: LexiconSpec) -> list[tuple[str, bytes, str]]:
 
 
 def _decode(data: bytes, where: str) -> str:
+    """The reader of text sources, plus UTF-16 without a BOM that does not read as running Vietnamese (a word
+    list has few of the function words that reader looks for): accepted when it decodes to Latin script."""
     from corpus.sources import Skip
     from corpus.sources.text import decode
 
     text = decode(data, where, "lexicon")
+    if isinstance(text, Skip) and b"\x00" in data[:4096]:
+        for codec in ("utf-16-le", "utf-16-be"):
+            try:
+                guess = data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if len(_LATIN.findall(guess)) >= 0.95 * len(guess):
+                return guess
     if isinstance(text, Skip):
         raise LexiconError(f"{text.where}: {text.reason}")
     return text
@@ -223,6 +236,9 @@ def _parse(text: str, spec: LexiconSpec, label: str, tone_policy: str, counts: C
             body, provenance = line.split("#", 1)[0], default
         if body.count("=>") > 1:
             bad("more than one '=>'")
+            continue
+        if body.count("|") >= MAX_MEMBERS:
+            bad(f"{body.count('|') + 1} members: more than {MAX_MEMBERS}")
             continue
         left, arrow, right = body.partition("=>")
         seen: set[str] = set()

@@ -27,7 +27,7 @@ _DOCNUM = re.compile(r"\b(\d+) – ([A-ZĐ][A-ZĐ0-9]*) / ([A-ZĐ][A-ZĐ0-9]*(?:
 class Restorer:
     def __init__(self, lm: NgramModel | None, lexicon: Lexicon | None = None, margin: float = 2.0):
         self.lm, self.margin = lm, margin
-        lexicon = lexicon or default_lexicon()
+        lexicon = lexicon if lexicon is not None else default_lexicon()
         self.sources: dict[str, list[tuple[str, str]]] = {}  # spun output -> [(original, rule)]
         for g in lexicon.groups:  # every group that holds t is a way back (overlapping groups: several)
             for t in g.targets:
