@@ -10,7 +10,7 @@ import random
 import unicodedata
 from functools import lru_cache
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from corpus.sources import Skip
@@ -136,3 +136,65 @@ def test_decode_returns_text_or_a_skip_for_any_bytes(data):
     assert isinstance(out, str | Skip)
     if isinstance(out, Skip):
         assert out.where.startswith("tep.txt") and out.reason
+
+
+PIECES = ["{", "}", "|", " => ", "*2", "*0", "*9999", "#", "//", " curated", " guessed", " external:x", "  ", "-",
+          "19", "\u0301", "\ufeff", "\x00", "\u2028", "\t"]
+member = st.lists(st.one_of(syllable(), syllable(), st.sampled_from(WORDS)), min_size=1, max_size=3).map(" ".join)
+
+
+@st.composite
+def dictionary_line(draw) -> str:
+    """A group line as real dictionaries have them, often damaged: braces or not, a direction, weights,
+    provenance, comments, and junk pieces anywhere."""
+    members = draw(st.lists(st.one_of(member, member, member, st.sampled_from(PIECES)), max_size=8))
+    body = "|".join(members)
+    if draw(st.booleans()):
+        body = body.replace("|", " => ", 1)
+    line = draw(st.sampled_from(["{%s}", "{%s} curated", "%s", "{%s", "%s}", "# %s", "{%s}  # note"])) % body
+    junk = draw(st.lists(st.tuples(st.integers(0, len(line)), st.sampled_from(PIECES)), max_size=2))
+    for at, piece in junk:
+        line = line[:at] + piece + line[at:]
+    return line
+
+
+dictionary_lines = st.lists(dictionary_line(), max_size=30).map(lambda lines: ["\r\n".join(lines)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=dictionary_lines, encoding=st.sampled_from(["utf-8", "utf-16", "utf-16-le", "cp1258"]),
+       policy=st.sampled_from(TONE_POLICIES), seed=st.integers(0, 2**32), text=texts)
+def test_any_dictionary_file_loads_or_is_refused_and_spins_exactly(parts, encoding, policy, seed, text):
+    """A dictionary file of any shape either loads (bad lines skipped and counted) or is refused with a
+    LexiconError naming it; what loads keeps the invariants the spinner and the de-spinner rely on."""
+    import tempfile
+    from pathlib import Path
+
+    from corpus.recipe import resolve_inputs
+    from corpus.spin.lexicon import MAX_SYLLABLES, LexiconError
+    from corpus.spin.lexicon_files import MAX_MEMBERS, LexiconSpec, load_lexicons
+
+    data = "".join(parts).encode(encoding, errors="replace")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "d.txt").write_bytes(data)
+        spec = LexiconSpec("fuzz", ("d.txt",), license="t", inputs=tuple(resolve_inputs("d.txt", Path(folder))))
+        try:
+            loaded = load_lexicons((spec,), policy)
+        except LexiconError as e:
+            assert "d.txt" in str(e) or "'fuzz'" in str(e)
+            event("refused")
+            return
+    event(f"loaded, {'some' if loaded.lexicon.groups else 'no'} groups")
+    lexicon, seen = loaded.lexicon, set()
+    for g in lexicon.groups:
+        assert g.rule.startswith("fuzz/d.txt:") and len(g.targets) <= MAX_MEMBERS and len(g.weights) == len(g.targets)
+        for member in (*g.sources, *g.targets):
+            assert member == member.strip() and "  " not in member and "|" not in member and "{" not in member
+            assert unicodedata.is_normalized("NFC", member) and normalize(member, policy) == member
+        assert all(s.count(" ") < MAX_SYLLABLES and s.lower() not in seen for s in g.sources)
+        seen.update(s.lower() for s in g.sources)
+    clean = normalize(text, policy)
+    noisy, edits = spin(clean, random.Random(seed), NoiseSettings(substitution_rate=1.0), lexicon)
+    assert apply(clean, edits) == noisy and unicodedata.is_normalized("NFC", noisy)
+    restored, back = Restorer(None, lexicon).restore(noisy, force=True)
+    assert apply(noisy, back) == restored

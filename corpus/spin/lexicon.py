@@ -95,8 +95,9 @@ class Lexicon:
                 if key in by_source:  # lexicon_files keeps the first group; a Lexicon never guesses
                     raise LexiconError(f"{rule}: {s!r} is already matched by {by_source[key].rule}")
                 by_source[key] = g
-                if plain:
-                    targets = tuple(t for t, low in zip(g.targets, lowered) if low != key)
+                if plain:  # members are unique in a group: drop the source's own place, if it has one
+                    at = lowered.index(key) if key in lowered else len(lowered)
+                    targets = g.targets[:at] + g.targets[at + 1:]
                     cumulative = tuple(range(1, len(targets) + 1))  # weights all 1
                 else:
                     pairs = [(t, w) for t, low, w in zip(g.targets, lowered, g.weights) if low != key]
