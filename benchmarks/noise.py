@@ -86,7 +86,7 @@ def main() -> None:
 
         load_s = timed(load, args.repeat)
         big = load()
-    rows = [("toolkit lexicon", default_lexicon()), (f"generated spintax dictionary", big.lexicon)]
+    rows = [("toolkit lexicon", default_lexicon()), ("generated spintax dictionary", big.lexicon)]
     spin_figures = []
     for name, lexicon in rows:
         match_s = timed(lambda: [lexicon.matches(p) for p in paragraphs], args.repeat)

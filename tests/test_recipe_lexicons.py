@@ -2,7 +2,6 @@
 commands that take the recipe (spin, calibrate, lexicon stats) or the build (restore, detect, eval, validate)."""
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -225,13 +224,19 @@ def test_an_unusable_dictionary_stops_the_build_before_any_work(tmp_path, wiki_a
 
 
 def test_a_weight_of_zero_keeps_a_lexicon_out_of_the_noise(tmp_path, wiki_articles):
-    recipe = spintax_recipe(tmp_path, wiki_articles, LEXICONS.replace('license = "shared', 'weight = 0\nlicense = "shared'))
-    loaded = load_recipe(recipe)
-    assert loaded.lexicons[0].weight == 0 and not math.isnan(loaded.lexicons[0].weight)
+    """`weight = 0` in the recipe: the dictionary still resolves (and a de-spinner knows it), but never spins."""
     from corpus.pairs import rng_for
     from corpus.spin.noise import spin
 
     text = "Chính phủ và quốc hội bàn về chính sách của quốc gia trong thế kỷ mới."
-    for k in range(20):
-        _, edits = spin(text, rng_for(k), loaded.noise, loaded.load_lexicons().lexicon)
-        assert not [e for e in edits if e[5].startswith("ext/")]
+    spun_by = {}
+    for weight in ("", "weight = 0\n"):
+        folder = tmp_path / f"w{len(weight)}"
+        folder.mkdir()
+        loaded = load_recipe(spintax_recipe(folder, wiki_articles, LEXICONS.replace('license = "shared',
+                                                                                    weight + 'license = "shared')))
+        lexicon = loaded.load_lexicons().lexicon
+        assert lexicon.by_source["chính phủ"].rule == "ext/spin.txt:3"
+        spun_by[weight] = {e[5].split(":")[0] for k in range(20)
+                           for e in spin(text, rng_for(k), loaded.noise, lexicon)[1]}
+    assert "ext/spin.txt" in spun_by[""] and "ext/spin.txt" not in spun_by["weight = 0\n"]
