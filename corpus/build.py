@@ -28,6 +28,7 @@ from corpus.dataset.charts import write_charts
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
 from corpus.dedup import Deduplicator
+from corpus.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE_IDS_OP, MakePairs, ReadShard
 from corpus.pipeline.shards import plan
@@ -36,19 +37,22 @@ from corpus.recipe import Recipe
 from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detect import THRESHOLD
+from corpus.spin.learn import CountSubstitutions, learned_lexicon
 from corpus.spin.lexicon_files import COMPILED, write_compiled
 from corpus.spin.lm import NgramModel
 from corpus.spin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
-from corpus.split import assign_split
+from corpus.split import assign_split, stable_hash
 
 MANIFEST = "build.json"
 LM_FILE = "lm.tsv.gz"
+LEARNED_FILE = "learned.txt"  # the lexicon learned from the mined pairs, for the next build's [[lexicons]]
 REJECTS_FILE = "rejects.parquet"
 RESULTS_SAMPLE = 2000  # synthetic test rows the card's baseline table is computed on (corpus eval scores all)
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
+TWIN_ROWS = 100_000  # clean paragraphs dropped as duplicates held before they go to a file (mining only)
 
 
 class BuildError(RuntimeError):
@@ -85,6 +89,14 @@ class Reading:
         self.spills: list[str] = []
         self.kept: list[pa.Table] = []
         self.kept_bytes = 0
+        # mining: every raw paragraph that could be a copy of a clean one, and whether it is a clean side
+        self.raw_sources = {s.name for s in recipe.sources if s.role == "raw"}
+        self.miner = Miner(recipe.mine) if recipe.mining else None
+        self.raw_kept: list[bool] = []
+        self.twins: list[tuple] = []
+        self.twin_files: list[str] = []
+        self.near: list[tuple] = []
+        self.near_files: list[str] = []
 
     def add(self, table: pa.Table) -> None:
         rows = table.to_pydict()
@@ -107,6 +119,8 @@ class Reading:
                 counts["paired"] += 1
         for source, _ in documents:
             self.per_source[source]["documents"] += 1
+        if self.miner is not None:
+            self.collect(rows)
         reason = table.column("reason")
         dropped = table.filter(pc.not_equal(reason, ""))
         ids = pc.binary_join_element_wise(dropped.column("source"), dropped.column("doc_id"),
@@ -126,6 +140,37 @@ class Reading:
             self.kept_bytes += kept.nbytes
         if self.kept_bytes >= SPILL_BYTES:
             self.spill()
+
+    def collect(self, rows: dict) -> None:
+        """Raw paragraphs for mining (all but headings, boilerplate and the too short or long), and the clean
+        paragraphs dropped as exact duplicates (clean sources are read first, so a raw page's copy of a clean
+        paragraph is the one dropped, and the clean one is in the spill files)."""
+        for source, doc_id, index, text, reason, detail in zip(
+                *(rows[c] for c in ("source", "doc_id", "index", "text", "reason", "detail"))):
+            if source in self.raw_sources and index != SKIPPED and reason in ("", "spun", "duplicate",
+                                                                              "near_duplicate"):
+                self.miner.add_raw(source, doc_id, index, text)
+                self.raw_kept.append(not reason)
+            elif reason == "duplicate":
+                self.twins.append((detail, source, doc_id, index))
+            elif reason == "near_duplicate":
+                self.near.append((source, doc_id, index, text))
+        if len(self.twins) + len(self.near) >= TWIN_ROWS:
+            self.spill_twins()
+
+    def spill_twins(self) -> None:
+        """Clean paragraphs dropped as duplicates, for the miner, which must see every paragraph of the article a
+        page copies: the exact ones by the key of the copy kept (a crawl has millions), the near ones with their
+        text (they differ from the copy kept: "từ 02 năm" is not "từ 03 năm"). To disk, like the spills."""
+        for rows, schema, files, name in ((self.twins, TWINS, self.twin_files, "twins"),
+                                          (self.near, KEPT, self.near_files, "near")):
+            if rows:
+                path = self.spill_dir / f"{name}-{len(files):05d}.arrow"
+                table = pa.table([pa.array(c, t.type) for c, t in zip(zip(*rows), schema)], schema=schema)
+                with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+                    writer.write_table(table)
+                files.append(str(path))
+                rows.clear()
 
     def spill(self) -> None:
         """Kept paragraphs to an Arrow file on disk: phase two reads them back, so memory stays bounded."""
@@ -248,20 +293,90 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     for table in _progress(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
         reading.add(DEDUP_OP(UNIQUE_IDS_OP(table, ids), dedup))
     reading.spill()
-    close_rejects(rejects, tmp / REJECTS_FILE)
     seconds["reading"] = round(time.time() - clock, 2)
-    clock = time.time()
     del dedup, ids  # the dedup index is the biggest thing the driver holds; phase two does not need it
+    mined = None
+    if reading.miner is not None:
+        clock = time.time()
+        mined = _mine(recipe, reading, rejects, engine, work)
+        seconds["mining"] = round(time.time() - clock, 2)
+    close_rejects(rejects, tmp / REJECTS_FILE)
+    clock = time.time()
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
-    for table in _progress(engine.map(MakePairs(recipe), reading.spills), len(reading.spills), "pairing", quiet):
+    pairs_op = MakePairs(recipe, mined.excluded if mined else frozenset())
+    for table in _progress(engine.map(pairs_op, reading.spills), len(reading.spills), "pairing", quiet):
         for name, writer in writers.items():
             writer.write(table.filter(pc.equal(table.column("split"), name)))
         pairing.add(table)
     shutil.rmtree(work)
     shards = {name: writer.close() for name, writer in writers.items()}
     seconds["pairing"] = round(time.time() - clock, 2)
-    return reading, pairing, shards
+    return reading, pairing, shards, mined
+
+
+class Mined:
+    """What mining found: the mined rows (with their split), and the raw paragraphs that are spun copies the
+    detector let through, which must not be clean sides of synthetic rows."""
+
+    def __init__(self, rows: list[dict], excluded: frozenset[str], raw_paragraphs: int, by_source: dict):
+        self.rows, self.excluded, self.raw_paragraphs, self.by_source = rows, excluded, raw_paragraphs, by_source
+
+    def summary(self) -> dict:
+        spun = sum(r["noisy"] != r["clean"] for r in self.rows)
+        return {"raw_paragraphs": self.raw_paragraphs, "pairs": len(self.rows), "spun": spun,
+                "copies": len(self.rows) - spun, "without_original": self.raw_paragraphs - len(self.rows),
+                "spun_copies_kept_out_of_clean_sides": len(self.excluded), "pairs_by_source": self.by_source}
+
+
+def _mine(recipe: Recipe, reading: Reading, rejects, engine, work: Path) -> Mined:
+    """Pair raw paragraphs with their originals (corpus.mine); a spun one the detector let through is taken out
+    of the clean sides here: counted as dropped (spun) and listed in rejects.parquet with its original."""
+    miner = reading.miner
+    clean = frozenset(s.name for s in recipe.sources if s.role == "clean")
+    reading.spill_twins()
+    found = mine(miner, reading.spills + reading.near_files, reading.twin_files, clean, engine.map, work)
+    rows, excluded, by_source = [], [], Counter()
+    for r, original in sorted(found.items()):
+        row = pair_row(miner, r, original)
+        row["split"] = assign_split(f"{row['source']}/{row['doc_id']}", recipe.seed, recipe.splits)
+        rows.append(row)
+        by_source[miner.keys[r][0]] += 1
+        if original[3].kind == "spun" and reading.raw_kept[r]:
+            excluded.append(row)
+    for row in excluded:
+        source = row["id"].split("/", 1)[0]
+        reading.per_source[source]["paired"] -= 1
+        reading.dropped["spun"] += 1
+    if excluded:
+        rejects.write(pa.table({
+            "id": [r["id"] for r in excluded], "reason": ["spun"] * len(excluded), "cluster": [""] * len(excluded),
+            "text": [r["noisy"] for r in excluded],
+            "detail": [f"mined: a spun copy of {r['source']}/{r['doc_id']}/{r['paragraph']}" for r in excluded],
+        }, schema=REJECTS_SCHEMA))
+    return Mined(rows, frozenset(r["id"] for r in excluded), len(miner.texts), dict(sorted(by_source.items())))
+
+
+def _learn(rows: list[dict], tmp: Path, map_) -> dict:
+    """The lexicon the spun mined pairs teach (corpus.spin.learn), counted in chunks on the workers, written as
+    LEARNED_FILE in the project's lexicon format: a recipe lists it in [[lexicons]] to spin with it."""
+    spun = [(r["id"], r["clean"], r["noisy"]) for r in rows if r["noisy"] != r["clean"]]
+    chunks = [spun[i : i + 200] for i in range(0, len(spun), 200)]
+    lines = learned_lexicon(list(map_(CountSubstitutions(), chunks)))
+    if not lines:
+        return {"file": None, "groups": 0, "from_pairs": len(spun)}
+    header = ["# Learned from this build's mined pairs: {source => what it became*times} mined  # an example row.",
+              "# List it in a recipe's [[lexicons]] (paths = [\".../learned.txt\"]) to spin or restore with it."]
+    (tmp / LEARNED_FILE).write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+    return {"file": LEARNED_FILE, "groups": len(lines), "from_pairs": len(spun)}
+
+
+def _mined_manifest(mined: Mined | None, configs: dict, learned: dict | None) -> dict | None:
+    if mined is None:
+        return None
+    return {**mined.summary(), "learned_lexicon": learned,
+            "splits": {n: {"rows": sum(s["rows"] for s in shards), "shards": shards}
+                       for n, shards in configs.get("mined", {}).items()}}
 
 
 def _held_out(recipe: Recipe, lm: NgramModel, tmp: Path, test_sets: dict) -> str | None:
@@ -303,7 +418,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
     try:
         seconds: dict[str, float] = {}
         with make_engine(engine, workers, ray_address) as runner:
-            reading, pairing, data_shards = stream(recipe, tmp, runner, quiet, seconds)
+            reading, pairing, data_shards, mined = stream(recipe, tmp, runner, quiet, seconds)
             if strict and reading.skipped:
                 first = reading.skipped[0]
                 raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: "
@@ -312,6 +427,13 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             configs = {"default": data_shards}
             if real:
                 configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
+            learned = None
+            if mined is not None:
+                by_split = {n: [r for r in mined.rows if r["split"] == n] for n in SPLITS}
+                if mined.rows:  # only splits with rows: an empty split does not load
+                    configs["mined"] = {n: write_split(rows, n, tmp, "mined", recipe.shard_bytes)
+                                        for n, rows in by_split.items() if rows}
+                learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
             clock = time.time()
             lm = NgramModel.train(pairing.language_model_texts())
@@ -321,6 +443,9 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             seconds["language model"] = round(time.time() - clock, 2)
             clock = time.time()
             test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
+            if mined is not None and any(r["split"] == "test" for r in mined.rows):
+                test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
+                                                 key=lambda r: stable_hash("rank", r["id"]))[:RESULTS_SAMPLE]
             other_half = _held_out(recipe, lm, tmp, test_sets)
             baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
             if other_half:
@@ -355,6 +480,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "lexicon_file": COMPILED,
                 "seed_groups": sum(x["by_provenance"].get("seed", 0) for x in lexicons.reports),
                 "held_out": HELD_OUT if HELD_OUT in baseline_results else None,
+                "mined": _mined_manifest(mined, configs, learned),
             }
             # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
             context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
@@ -384,6 +510,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                            "shards": configs["default"][n]} for n in SPLITS},
             "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
                      "shards": configs["real"]["test"]} if real else None,
+            "mined": context["mined"],
             "language_model": LM_FILE,
             "lexicons": lexicons.reports,
             "lexicon": {"file": COMPILED, "bytes": (tmp / COMPILED).stat().st_size,

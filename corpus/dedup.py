@@ -106,9 +106,10 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def band_keys(offsets: np.ndarray, hashes: np.ndarray, settings: DedupSettings, seed: int = 1) -> np.ndarray:
-    """One row of `bands` 64-bit LSH keys per shingle set: its 32-bit MinHash signature, folded band by band."""
-    bands, rows = settings.bands
+def band_keys(offsets: np.ndarray, hashes: np.ndarray, layout: tuple[int, int], seed: int = 1) -> np.ndarray:
+    """One row of `bands` 64-bit LSH keys per shingle set: its 32-bit MinHash signature of bands x rows
+    permutations, folded band by band (layout: (bands, rows))."""
+    bands, rows = layout
     count = len(offsets) - 1
     a, b = _permutations(bands * rows, seed)
     signatures = np.full((count, bands * rows), 0xFFFFFFFF, dtype=np.uint32)
@@ -198,7 +199,7 @@ class NearIndex:
 def fingerprints(texts: list[str], settings: DedupSettings, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     """(band keys, shingle set) of each text."""
     offsets, hashes = shingle_sets(texts, settings.shingle)
-    keys = band_keys(offsets, hashes, settings, seed)
+    keys = band_keys(offsets, hashes, settings.bands, seed)
     return [(keys[i], hashes[offsets[i]: offsets[i + 1]]) for i in range(len(texts))]
 
 

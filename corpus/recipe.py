@@ -18,6 +18,7 @@ from pathlib import Path
 
 import corpus
 from corpus.dedup import DedupSettings
+from corpus.mine import MineSettings
 from corpus.globs import expand
 from corpus.data import files as data_files
 from corpus.spin.lexicon_files import PACKAGE, PROVENANCES, LexiconSpec, Loaded, load_lexicons, valid_provenance
@@ -86,6 +87,13 @@ class Recipe:
     real_doc_id: str = ""
     calibration_draws: int = 20
     lexicons: tuple[LexiconSpec, ...] = (PACKAGE,)  # in order: an earlier lexicon's group wins a shared member
+    mine: MineSettings = MineSettings()
+
+    @property
+    def mining(self) -> bool:
+        """Are the originals of raw paragraphs looked for? Only when there are raw and clean sources."""
+        roles = {s.role for s in self.sources}
+        return self.mine.enabled and roles == {"raw", "clean"}
 
     def load_lexicons(self, half: str | None = None) -> Loaded:
         """The recipe's lexicons, read and resolved (once per process); `half`: one held-out half of the groups."""
@@ -93,13 +101,14 @@ class Recipe:
 
     def resolved(self) -> dict:
         """The recipe as the build sees it: defaults filled in, inputs by name and sha256, no local paths."""
-        skip = ("path", "sources", "noise", "dedup", "real", "lexicons")
+        skip = ("path", "sources", "noise", "dedup", "real", "lexicons", "mine")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         if self.real:
             out["real"] = {"name": self.real.name, "sha256": self.real.sha256}
         out["card_template"] = self.card_template.name
         out["changelog"] = list(self.changelog)
         out["noise"] = asdict(self.noise)
+        out["mine"] = asdict(self.mine)
         out["dedup"] = asdict(self.dedup)
         out["sources"] = [
             {**{k: v for k, v in asdict(s).items() if k != "inputs"}, "paths": list(s.paths),
@@ -157,6 +166,8 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "filters": {"min_chars": ((int,), 20), "max_chars": ((int,), 5000)},
     "noise": {f.name: ((bool,) if f.type == "bool" else (int,) if f.type == "int" else (int, float), f.default)
               for f in fields(NoiseSettings)},
+    "mine": {f.name: ((bool,) if f.type == "bool" else (int,) if f.type == "int" else (int, float), f.default)
+             for f in fields(MineSettings)},
     "splits": {"train": ((int, float), _REQUIRED), "validation": ((int, float), _REQUIRED),
                "test": ((int, float), _REQUIRED)},
     "output": {"shard_mb": ((int, float), 250)},
@@ -310,6 +321,11 @@ def load_recipe(path: Path | str) -> Recipe:
         problems.append("dedup: need num_perm >= 16 and shingle >= 1")
     if noise["variants"] < 1:
         problems.append("noise.variants: must be at least 1")
+    mine = sections["mine"]
+    if not 0 < mine["threshold"] < 1 or not 0 <= mine["min_kept"] <= 1:
+        problems.append("mine: need 0 < threshold < 1 and 0 <= min_kept <= 1")
+    if mine["shingle"] < 1 or mine["num_perm"] < 16 or mine["candidates"] < 1 or mine["max_block"] < 1:
+        problems.append("mine: need shingle >= 1, num_perm >= 16, candidates >= 1 and max_block >= 1")
     ratios = [splits[k] for k in ("train", "validation", "test")]
     if all(isinstance(r, int | float) for r in ratios):
         if any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-9:
@@ -372,6 +388,7 @@ def load_recipe(path: Path | str) -> Recipe:
         shard_mb=sections["output"]["shard_mb"],
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
         calibration_draws=real_table["draws"], lexicons=lexicons,
+        mine=MineSettings(**{k: float(v) if k in ("threshold", "min_kept") else v for k, v in sections["mine"].items()}),
     )
 
 

@@ -43,6 +43,8 @@ def shards(dist: Path, manifest: dict) -> list[tuple[str, str, Path]]:
     out = [("default", split, dist / s["path"]) for split, info in manifest["splits"].items() for s in info["shards"]]
     if manifest.get("real"):
         out += [("real", "test", dist / s["path"]) for s in manifest["real"]["shards"]]
+    for split, info in ((manifest.get("mined") or {}).get("splits") or {}).items():
+        out += [("mined", split, dist / s["path"]) for s in info["shards"]]
     return out
 
 

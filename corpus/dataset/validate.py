@@ -63,6 +63,8 @@ def validate(folder: Path) -> Report:
     expected = {"default": {n: s["rows"] for n, s in manifest["splits"].items()}}
     if manifest.get("real"):
         expected["real"] = {"test": manifest["real"]["rows"]}
+    if (manifest.get("mined") or {}).get("splits"):
+        expected["mined"] = {n: s["rows"] for n, s in manifest["mined"]["splits"].items()}
     for config, config_splits in loaded.items():
         yaml_sizes = {s["name"]: s["num_examples"] for s in infos.get(config, {}).get("splits", [])}
         for name, rows in config_splits.items():
@@ -73,8 +75,8 @@ def validate(folder: Path) -> Report:
                 problems.append(f"{config}/{name}: {len(rows)} rows loaded, build.json says "
                                 f"{expected.get(config, {}).get(name)}")
         for r in (r for rows in config_splits.values() for r in rows):
-            if config == "real" and r["origin"] != ORIGINS.index("real"):
-                problems.append(f"real/{r['id']}: origin is not 'real'")
+            if config in ("real", "mined") and r["origin"] != ORIGINS.index(config):
+                problems.append(f"{config}/{r['id']}: origin is not {config!r}")
             if config != "default" and (why := check(r["clean"], r["noisy"], r["edits"])):
                 problems.append(f"{config}/{r['id']}: {why}")
 
@@ -101,6 +103,11 @@ def validate(folder: Path) -> Report:
     if len(bad_edits) > 20:
         problems.append(f"... and {len(bad_edits) - 20} more rows whose edits are not exact")
 
+    for name, rows in loaded.get("mined", {}).items():  # a mined row's split is its original's document's
+        for r in rows:
+            if docs.get((r["source"], r["doc_id"]), name) != name:
+                problems.append(f"mined/{r['id']}: in {name}, but its original's document "
+                                f"{r['source']}/{r['doc_id']} is in {docs[r['source'], r['doc_id']]}")
     problems += lexicon_problems(folder, manifest, splits, figures)
     leaks = near_leakage(splits, manifest["recipe"].get("dedup"))
     if leaks is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpus.dataset.features import FEATURES
 from corpus.dedup import band_keys, shingle_sets
@@ -101,7 +102,7 @@ def _fingerprint(table: pa.Table, recipe) -> pa.Table:
     candidates = [t if ok else "" for t, ok in zip(texts, live)]
     if recipe.dedup.enabled:
         offsets, hashes = shingle_sets(candidates, recipe.dedup.shingle)
-        keys = band_keys(offsets, hashes, recipe.dedup)
+        keys = band_keys(offsets, hashes, recipe.dedup.bands)
         shingles = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(hashes, pa.uint64()))
         bands = pa.ListArray.from_arrays(pa.array(range(0, keys.size + 1, keys.shape[1]), pa.int32()),
                                          pa.array(keys.reshape(-1), pa.uint64()))
@@ -187,11 +188,17 @@ class ReadShard:
 
 @dataclass(frozen=True)
 class MakePairs:
-    """Phase two, row-local: a spill file of kept paragraphs → pairs with their split and noise measures."""
+    """Phase two, row-local: a spill file of kept paragraphs → pairs with their split and noise measures.
+    `excluded`: paragraphs (source/doc_id/index) that mining found to be spun copies, never clean sides."""
 
     recipe: object
+    excluded: frozenset = frozenset()
 
     def __call__(self, path: str) -> pa.Table:
         with pa.memory_map(path) as source:
             kept = pa.ipc.open_file(source).read_all()
+        if self.excluded:
+            keys = pc.binary_join_element_wise(kept.column("source"), kept.column("doc_id"),
+                                               pc.cast(kept.column("index"), pa.string()), "/")
+            kept = kept.filter(pc.invert(pc.is_in(keys, pa.array(sorted(self.excluded), pa.string()))))
         return MEASURE_OP(SPLIT_OP(PAIRS_OP(kept, self.recipe), self.recipe), self.recipe)

@@ -67,8 +67,10 @@ def _cuts(source, inp) -> list[tuple[int, int, int]] | None:
 
 
 def plan(recipe) -> list[Shard]:
+    """The shards in reading order: clean sources first, then raw ones (each in recipe order), so that of two
+    copies of a paragraph the clean source's is kept, and a raw page that copies it is the duplicate."""
     shards: list[Shard] = []
-    for s, source in enumerate(recipe.sources):
+    for s, source in sorted(enumerate(recipe.sources), key=lambda item: item[1].role != "clean"):
         group: list[Piece] = []
         size = 0
         for i, inp in enumerate(source.inputs):

@@ -36,7 +36,7 @@ from pathlib import Path
 from corpus.spin.lexicon import MAX_SYLLABLES, Group, Lexicon, LexiconError, rule_of
 from corpus.split import stable_hash
 
-PROVENANCES = ("seed", "curated", "learned")  # and external:<name>
+PROVENANCES = ("seed", "curated", "learned", "mined")  # and external:<name>
 _EXTERNAL = re.compile(r"^external:[a-z0-9][a-z0-9._-]*$")
 KINDS = {
     "bad_line": "lines skipped: not a group",

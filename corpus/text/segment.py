@@ -17,6 +17,9 @@ BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 # position (7x slower).
 _GLUED = re.compile(r"[.!?…](?:(?<= .)|(?<=[^\W\d_]{3}.))(?=[^\W\d_]{2})")
 
+# The same before a clause number or letter ("... sau đây : .a) Có tổ chức"): only after the spinner's " .".
+_GLUED_ENUMERATOR = re.compile(r" \.(?=(?:[a-zđ]|\d{1,3})[.)] )")
+
 _LEGAL_HEADING = re.compile(
     r"^(?:Điều\s+\d+[a-zđ]?\s*[.:]|Chương\s+[IVXLCDM\d]+\b|Mục\s+\d+\b|Phần\s+thứ\s+\w+|Tiểu\s+mục\s+\d+\b)",
 )
@@ -54,8 +57,11 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def unglue(paragraph: str) -> list[str]:
-    """Split paragraphs merged by a lost line break ("... cá thể .Đối với ...") back into paragraphs."""
+    """Split paragraphs merged by a lost line break ("... cá thể .Đối với ...", "... sau đây : .a) Có ...")
+    back into paragraphs."""
     cuts = [m.end() for m in _GLUED.finditer(paragraph) if paragraph[m.end()].isupper()]
+    if " ." in paragraph:
+        cuts = sorted({*cuts, *(m.end() for m in _GLUED_ENUMERATOR.finditer(paragraph))})
     if not cuts:
         return [paragraph]
     bounds = [0, *cuts, len(paragraph)]
