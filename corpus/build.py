@@ -280,27 +280,32 @@ def _progress(items, total: int, desc: str, quiet: bool):
                 leave=False)
 
 
-def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tuple[Reading, Pairing, dict]:
-    """Phase one (read, dedup, spill), then phase two (pairs, written as they come). Returns the accounting,
-    the pairing summary and the shards of each split."""
+def read(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> Reading:
+    """Phase one: read, triage and fingerprint every shard on the workers; ids, dedup and the accounting in the
+    driver; kept paragraphs spilled under tmp/.work, dropped ones into an open rejects writer."""
     work = tmp / ".work"
     work.mkdir()
     clock = time.time()
     shards = plan(recipe)
     dedup, ids = Deduplicator(recipe.dedup), DocumentIds()
-    rejects = rejects_writer(tmp)
-    reading = Reading(recipe, rejects, work)
+    reading = Reading(recipe, rejects_writer(tmp), work)
     for table in _progress(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
         reading.add(DEDUP_OP(UNIQUE_IDS_OP(table, ids), dedup))
     reading.spill()
     seconds["reading"] = round(time.time() - clock, 2)
-    del dedup, ids  # the dedup index is the biggest thing the driver holds; phase two does not need it
+    return reading
+
+
+def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tuple[Reading, Pairing, dict, Mined]:
+    """Phase one, mining, then phase two (pairs, written as they come). Returns the accounting, the pairing
+    summary, the shards of each split and what mining found (None: no mining)."""
+    reading = read(recipe, tmp, engine, quiet, seconds)  # the dedup index is freed when phase one returns
     mined = None
     if reading.miner is not None:
         clock = time.time()
-        mined = _mine(recipe, reading, rejects, engine, work)
+        mined = _mine(recipe, reading, engine, reading.spill_dir)
         seconds["mining"] = round(time.time() - clock, 2)
-    close_rejects(rejects, tmp / REJECTS_FILE)
+    close_rejects(reading.rejects, tmp / REJECTS_FILE)
     clock = time.time()
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
@@ -309,10 +314,43 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
         for name, writer in writers.items():
             writer.write(table.filter(pc.equal(table.column("split"), name)))
         pairing.add(table)
-    shutil.rmtree(work)
+    shutil.rmtree(reading.spill_dir)
     shards = {name: writer.close() for name, writer in writers.items()}
     seconds["pairing"] = round(time.time() - clock, 2)
     return reading, pairing, shards, mined
+
+
+def mine_inputs(recipe: Recipe, out: Path, engine, quiet: bool) -> dict:
+    """`corpus mine`: phase one and mining only, written to OUT as pairs.jsonl (the rows, with `split` and the
+    verdict in `kind`) and learned.txt; returns the summary also written as summary.json. Each file appears
+    whole (written aside, then renamed)."""
+    from corpus.spin.edits import as_dict
+
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    tmp = Path(tempfile.mkdtemp(prefix=".mine-", dir=out))
+    try:
+        reading = read(recipe, tmp, engine, quiet, seconds)
+        clock = time.time()
+        mined = _mine(recipe, reading, engine, reading.spill_dir)
+        seconds["mining"] = round(time.time() - clock, 2)
+        with open(tmp / "pairs.jsonl", "w", encoding="utf-8") as f:
+            for row in mined.rows:
+                f.write(json.dumps({**row, "edits": [as_dict(e) for e in row["edits"]]}, ensure_ascii=False) + "\n")
+        learned = _learn(mined.rows, tmp, engine.map)
+        summary = {**mined.summary(), "learned_lexicon": learned, "paragraphs": reading.paragraphs(),
+                   "skipped_inputs": reading.skipped, "stage_seconds": seconds,
+                   "inputs": [{"source": s.name, "role": s.role, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
+                              for s in recipe.sources for i in s.inputs]}
+        (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        for name in ("pairs.jsonl", LEARNED_FILE, "summary.json"):
+            if (tmp / name).exists():
+                (tmp / name).replace(out / name)
+            else:
+                (out / name).unlink(missing_ok=True)  # no learned lexicon this time: none from an earlier run
+        return summary
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Mined:
@@ -329,7 +367,7 @@ class Mined:
                 "spun_copies_kept_out_of_clean_sides": len(self.excluded), "pairs_by_source": self.by_source}
 
 
-def _mine(recipe: Recipe, reading: Reading, rejects, engine, work: Path) -> Mined:
+def _mine(recipe: Recipe, reading: Reading, engine, work: Path) -> Mined:
     """Pair raw paragraphs with their originals (corpus.mine); a spun one the detector let through is taken out
     of the clean sides here: counted as dropped (spun) and listed in rejects.parquet with its original."""
     miner = reading.miner
@@ -349,7 +387,7 @@ def _mine(recipe: Recipe, reading: Reading, rejects, engine, work: Path) -> Mine
         reading.per_source[source]["paired"] -= 1
         reading.dropped["spun"] += 1
     if excluded:
-        rejects.write(pa.table({
+        reading.rejects.write(pa.table({
             "id": [r["id"] for r in excluded], "reason": ["spun"] * len(excluded), "cluster": [""] * len(excluded),
             "text": [r["noisy"] for r in excluded],
             "detail": [f"mined: a spun copy of {r['source']}/{r['doc_id']}/{r['paragraph']}" for r in excluded],

@@ -190,6 +190,7 @@ def report(
 
 
 from corpus.cli_eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
+from corpus.cli_mine import mine_command  # noqa: E402
 from corpus.cli_spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
 
 app.command("spin")(spin_command)
@@ -199,6 +200,7 @@ app.command("detect")(detect_command)
 app.command("restore")(restore_command)
 app.command("eval")(eval_command)
 app.command("eval-detector")(eval_detector_command)
+app.command("mine")(mine_command)
 
 
 if __name__ == "__main__":
