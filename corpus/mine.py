@@ -20,6 +20,7 @@ spun copy and an exact copy from text that is merely on the same topic.
 
 from __future__ import annotations
 
+import math
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ from rapidfuzz.distance import Indel
 from corpus.dedup import band_keys, shingle_sets
 
 RECALL = 0.99
-MIN_SHARED = 3  # bands a pair shares before it is verified: a pair at the threshold shares ~6 of 64
+MIN_SHARED = 3  # bands a pair shares before it is verified (pairs sharing one or two are mostly chance)
 SOURCE_SHARE = 0.3  # a page's source document explains at least this share of its paragraphs (summed scores)
+PREFILTER = 0.15  # share of a clean paragraph's shingles that some raw paragraph must have before its MinHash
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 _DIGITS = re.compile(r"\d")
 # The spinner family's re-joining: a space before ; : ? ! and before the final full stop, spaced curly quotes,
@@ -51,35 +53,47 @@ class MineSettings:
     enabled: bool = True  # look for the originals of raw paragraphs among the clean ones
     threshold: float = 0.3  # 2-shingle Jaccard at which LSH proposes a pair with probability >= RECALL
     shingle: int = 2  # syllables per shingle
-    num_perm: int = 128
+    num_perm: int = 192  # 96 bands of 2: a pair at 0.3 shares 3 bands or more with probability 0.991
     candidates: int = 5  # verified originals kept per raw paragraph (four times as many pairs are verified)
     min_kept: float = 0.6  # share of each side's tokens the other keeps, in order
     max_block: int = 8  # tokens of the longest substituted block, on either side
 
     @property
     def bands(self) -> tuple[int, int]:
-        """(bands, rows): the longest bands that still propose a pair at the threshold with >= RECALL."""
+        """(bands, rows): the longest bands with which a pair at the threshold still shares MIN_SHARED bands or
+        more (the condition for it to be verified) with probability >= RECALL."""
         for rows in range(self.num_perm, 0, -1):
-            bands = self.num_perm // rows
-            if 1 - (1 - self.threshold ** rows) ** bands >= RECALL:
+            bands, p = self.num_perm // rows, self.threshold ** rows
+            fewer = sum(math.comb(bands, k) * p ** k * (1 - p) ** (bands - k) for k in range(MIN_SHARED))
+            if 1 - fewer >= RECALL:
                 return bands, rows
         return self.num_perm, 1
 
 
-def band_rows(texts: list[str], settings: MineSettings) -> np.ndarray:
-    """The LSH band keys of a batch of texts, one row each."""
-    offsets, hashes = shingle_sets(texts, settings.shingle)
-    return band_keys(offsets, hashes, settings.bands, seed=3)
-
-
 class RawIndex:
-    """The raw paragraphs, indexed for LSH lookups: per band, the keys sorted (numpy)."""
+    """The raw paragraphs, indexed for LSH lookups: per band, the keys sorted (numpy); and every shingle they
+    have, so that clean paragraphs that share too few with all of them skip the MinHash."""
 
     def __init__(self, texts: list[str], settings: MineSettings):
         self.texts, self.settings = texts, settings
-        keys = band_rows(texts, settings) if texts else np.zeros((0, settings.bands[0]), dtype=np.uint64)
+        offsets, hashes = shingle_sets(texts, settings.shingle)
+        keys = band_keys(offsets, hashes, settings.bands, seed=3)
+        self.universe = np.unique(hashes)
         self.order = np.argsort(keys, axis=0, kind="stable")
         self.sorted = np.take_along_axis(keys, self.order, axis=0)
+
+    def band_rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, band keys) of the texts that share at least PREFILTER of their shingles with the raw ones (a
+        pair at Jaccard j shares at least j of each side's shingles), one row of keys each."""
+        offsets, hashes = shingle_sets(texts, self.settings.shingle)
+        lengths = np.diff(offsets)
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        shared = np.bincount(owner, weights=np.isin(hashes, self.universe), minlength=len(texts))
+        rows = np.flatnonzero((lengths > 0) & (shared >= PREFILTER * lengths))
+        kept = np.isin(owner, rows)
+        sub = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths[rows], out=sub[1:])
+        return rows, band_keys(sub, hashes[kept], self.settings.bands, seed=3)
 
     def pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, raw paragraph, bands shared) of every pair that shares a band key; rows of `keys` are the
@@ -221,7 +235,8 @@ class Scan:
                     for r in raws:
                         check(row, r, identity)
         elif rows and index.texts:
-            keys = band_rows([row[3] for row in rows], index.settings)
+            candidates, keys = index.band_rows([row[3] for row in rows])
+            rows = [rows[i] for i in candidates.tolist()]
             at, raws, shared = index.pairs(keys)
             order = np.lexsort((at, -shared, raws))  # by raw paragraph, most bands first, then reading order
             at, raws = at[order], raws[order]

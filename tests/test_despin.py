@@ -84,7 +84,7 @@ def test_build_has_a_real_config_and_baseline_results(built):
     assert results["synthetic test"]["lexicon"]["error_reduction"] > 0.2
     assert results["synthetic test"]["identity"]["error_reduction"] == 0
     card = (built / "README.md").read_text(encoding="utf-8")
-    assert "## Baselines" in card and "| real test | lexicon (in-sample) |" in card and "config_name: real" in card
+    assert "## Baselines" in card and "| real test | lexicon |" in card and "config_name: real" in card
 
 
 def test_eval_and_detect_cli(built, tmp_path):
