@@ -382,10 +382,8 @@ def _mine(recipe: Recipe, reading: Reading, engine, work: Path) -> Mined:
         by_source[miner.keys[r][0]] += 1
         if original[3].kind == "spun" and reading.raw_kept[r]:
             excluded.append(row)
-    for row in excluded:
-        source = row["id"].split("/", 1)[0]
-        reading.per_source[source]["paired"] -= 1
-        reading.dropped["spun"] += 1
+            reading.per_source[miner.keys[r][0]]["paired"] -= 1
+            reading.dropped["spun"] += 1
     if excluded:
         reading.rejects.write(pa.table({
             "id": [r["id"] for r in excluded], "reason": ["spun"] * len(excluded), "cluster": [""] * len(excluded),
