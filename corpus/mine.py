@@ -44,6 +44,7 @@ _DIGITS = re.compile(r"\d")
 _MARKS = re.compile(r"\S [.;:!?](?=\s|$|[\"”’)\]])|\S \.(?=[^\W_])|“ | ”|\d+ [–-] [A-ZĐ]+ / [A-ZĐ]")
 _SPACEABLE = re.compile(r"[^\s.]\.[\"”’)\]]*$|\S[;:?!](?=\s|$|[\"”’)\]])|[“”]|\d+-[A-ZĐ]+/[A-ZĐ]")
 _ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ])[.)]")
+_GLUED_INSIDE = re.compile(r"\S \.(?=[^\s.,;:!?…])")  # a lost line break the segmenter could not undo
 NUMBER_WORDS = frozenset("một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu tỷ tỉ lăm mốt tư "
                          "linh lẻ rưỡi".split())
 
@@ -144,14 +145,17 @@ def _name(block: list[str], at: int, text: list[str]) -> bool:
 
 
 def verify(clean: str, raw: str, settings: MineSettings) -> Verdict:
-    """Is `raw` an exact or spun copy of `clean`? Exact: the same syllables and marks ("tỉnh ." is "tỉnh.").
+    """Is `raw` an exact or spun copy of `clean`? Exact: the same syllables and marks ("tỉnh ." is "tỉnh."),
+    case included.
     Spun: at least `min_kept` of both sides in order, no substituted block over `max_block` tokens, the same
     clause label ("d)" is not "đ)"), the same numbers (a spinner writes digits for number words, "hai" -> "2",
     and changes no other number) and the same names (it leaves capitalised words mid-sentence alone)."""
     cased_a, cased_b = tokens(clean), tokens(raw)
-    a, b = [w.lower() for w in cased_a], [w.lower() for w in cased_b]
-    if a == b:
+    if cased_a == cased_b:
         return Verdict("copy", 1.0, 1.0, 0, 0)
+    a, b = [w.lower() for w in cased_a], [w.lower() for w in cased_b]
+    if a == b or _GLUED_INSIDE.search(raw):  # "Quốc gia" for "quốc gia" is another text, not a spin; and two
+        return Verdict("", 0.0, 0.0, 0, 0)  # paragraphs glued (" .khi sinh") have no one original
     label_a, label_b = _ENUMERATOR.match(clean), _ENUMERATOR.match(raw)
     if (label_a or label_b) and (label_a and label_a[0]) != (label_b and label_b[0]):
         return Verdict("", 0.0, 0.0, 0, 0)

@@ -77,6 +77,8 @@ def test_a_spun_paragraph_is_a_spun_copy_of_its_original(law_paragraphs):
     ("Trường hợp hai bên thỏa thuận bằng tên gọi khác",  # a number word written as a digit: the spinner's
      "Tình huống 2 bên thỏa thuận bằng tên gọi khác", "spun"),
     ("Đại học Tiền Giang đào tạo giáo viên cho tỉnh.", "Đại học Trà Vinh đào tạo giáo viên cho tỉnh .", ""),  # names
+    ("Nhà xuất bản Đại học Quốc gia Hà Nội", "Nhà xuất bản Đại học quốc gia Hà Nội", ""),  # case alone: other text
+    ("Á quân (1): 2010, 2016", "V-League .Á quân (1) : 2010, 2016", ""),  # two paragraphs glued: no one original
     ("Người lao động có quyền làm việc cho bất kỳ người sử dụng lao động nào.",  # a long stretch of other text
      "Người lao động có nghĩa vụ thực hiện hợp đồng lao động, thỏa ước lao động tập thể và nội quy .", ""),
 ])
