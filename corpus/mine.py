@@ -278,12 +278,10 @@ class Miner:
         self.settings = settings
         self.texts: list[str] = []
         self.keys: list[tuple[str, str, int]] = []
-        self.found: dict[int, list[Candidate]] = {}  # pass one (and the build's dropped duplicates)
+        self.found: dict[int, list[Candidate]] = {}  # pass one, and twins of its candidates
         self.home: dict[int, list[Candidate]] = {}  # pass two: in the page's source document
-        self._at: dict[str, int] = {}
 
     def add_raw(self, source: str, doc_id: str, index: int, text: str) -> None:
-        self._at[f"{source}/{doc_id}/{index}"] = len(self.texts)
         self.keys.append((source, doc_id, index))
         self.texts.append(text)
 
