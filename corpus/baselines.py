@@ -8,10 +8,12 @@ half (B, out-of-sample) and by one that knows them all (in-sample).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from corpus.evaluate import add_tallies, detector_scores, score, scores, tally
 from corpus.pairs import rng_for
 from corpus.spin.detect import THRESHOLD, detect
+from corpus.spin.detector import Detector, load_detector
 from corpus.spin.noise import spin
 from corpus.spin.restore import Restorer, load_restorer
 
@@ -35,11 +37,14 @@ def evaluate_rows(rows: list[dict], predictions: list[str]) -> dict:
     return score([r["noisy"] for r in rows], predictions, [r["clean"] for r in rows])
 
 
-def evaluate_detector(rows: list[dict], restorer: Restorer | None = None) -> dict:
-    """The detector as the restorer runs it: with language-model evidence when there is a model."""
+def evaluate_detector(rows: list[dict], detector: Detector | None = None) -> dict:
+    """The build's trained detector at its calibrated threshold, or (None) the surface detector at its own."""
     labels = [int(r["noisy"] != r["clean"]) for r in rows]
-    judge = restorer.detect if restorer is not None else detect
-    return detector_scores(labels, [judge(r["noisy"]).score for r in rows], THRESHOLD)
+    if detector is None:
+        return detector_scores(labels, [detect(r["noisy"]).score for r in rows], THRESHOLD)
+    noisy = [r["noisy"] for r in rows]
+    scores = [s.score for i in range(0, len(noisy), CHUNK) for s in detector.label(noisy[i : i + CHUNK])]
+    return detector_scores(labels, scores, detector.threshold)
 
 
 def held_out_rows(rows: list[dict], lexicon, settings, seed: int) -> list[dict]:
@@ -64,10 +69,13 @@ class ScoreChunk:
         restorer = load_restorer(self.lm_path)
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
         out = {b: tally(noisy, predict(b, noisy, restorer), clean) for b in BASELINES}
+        folder = str(Path(self.lm_path).parent)
+        detector = load_detector(folder)
         if held_out:
             restorer = load_restorer(self.lm_path, self.other_half)
             out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer), clean)
-        out["detector"] = [restorer.detect(n).score for n in noisy]
+            detector = load_detector(folder, self.other_half)
+        out["detector"] = [s.score for s in detector.label(noisy)]
         return out
 
 
@@ -84,5 +92,6 @@ def results(test_sets: dict[str, list[dict]], lm_path: str, other_half: str | No
     for name, parts in done.items():  # a small recipe may leave a split empty: there is nothing to score
         out[name] = {b: scores(add_tallies([p[b] for p in parts])) for b in parts[0] if b != "detector"}
         labels = [int(r["noisy"] != r["clean"]) for r in test_sets[name]]
-        out[name]["detector"] = detector_scores(labels, [s for p in parts for s in p["detector"]], THRESHOLD)
+        out[name]["detector"] = detector_scores(labels, [s for p in parts for s in p["detector"]],
+                                                load_detector(str(Path(lm_path).parent)).threshold)
     return out

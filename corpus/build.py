@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,14 +33,19 @@ from corpus.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE_IDS_OP, MakePairs, ReadShard
 from corpus.pipeline.shards import plan
+from corpus.pairs import rng_for
 from corpus.real import real_rows
 from corpus.recipe import Recipe
 from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
-from corpus.spin.detect import THRESHOLD
+from corpus.spin.detector import MODEL_FILE as DETECTOR_MODEL
+from corpus.spin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
+from corpus.spin.detector import WORDS_ONLY, Detector, keep_detector
+from corpus.spin.detector import train as train_detector
 from corpus.spin.learn import CountSubstitutions, learned_lexicon
 from corpus.spin.lexicon_files import COMPILED, write_compiled
 from corpus.spin.lm import NgramModel
+from corpus.spin.noise import spin
 from corpus.spin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
 from corpus.split import assign_split, stable_hash
@@ -49,6 +55,7 @@ LM_FILE = "lm.tsv.gz"
 LEARNED_FILE = "learned.txt"  # the lexicon learned from the mined pairs, for the next build's [[lexicons]]
 REJECTS_FILE = "rejects.parquet"
 RESULTS_SAMPLE = 2000  # synthetic test rows the card's baseline table is computed on (corpus eval scores all)
+DETECTOR_TEXTS = 3_000  # distinct validation texts the spin detector is fitted (half) and calibrated (half) on
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
@@ -199,6 +206,7 @@ class Pairing:
         self.documents_by_split: Counter = Counter()
         self.edit_kinds: Counter = Counter()
         self.lm_texts = Lowest(LM_TEXTS)  # train clean texts: the baseline's language model is trained on them
+        self.validation_texts = Lowest(DETECTOR_TEXTS)  # validation clean texts: the spin detector's regression
         self.test_sample = Lowest(RESULTS_SAMPLE)  # test rows: the card's baseline results
         self.examples = Lowest(EXAMPLE_POOL)  # short spun rows: the card's examples
 
@@ -220,6 +228,8 @@ class Pairing:
         split = table.column("split")
         train = table.filter(pc.equal(split, "train")).select(["clean", "rank"])
         self.lm_texts.add(train, lambda r: r["clean"])
+        self.validation_texts.add(table.filter(pc.equal(split, "validation")).select(["clean", "rank"]),
+                                  lambda r: r["clean"])
         rows = table.select([c for c in table.column_names if c != "measures"])
         self.test_sample.add(rows.filter(pc.equal(split, "test")), lambda r: r["id"])
         clean = table.column("clean")
@@ -230,6 +240,9 @@ class Pairing:
 
     def language_model_texts(self) -> list[str]:
         return sorted(self.lm_texts.items())
+
+    def detector_texts(self) -> list[str]:
+        return sorted(self.validation_texts.items())
 
     def sample(self) -> list[dict]:
         """The test rows with the lowest ranks, in their original order."""
@@ -415,6 +428,25 @@ def _mined_manifest(mined: Mined | None, configs: dict, learned: dict | None) ->
                        for n, shards in configs.get("mined", {}).items()}}
 
 
+def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Detector:
+    """The build's spin detector (corpus.spin.detector): tables from the language model's train texts, regression
+    and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
+    def spin_one(text: str, half, artifacts: bool, key: str) -> str:
+        settings = recipe.noise if artifacts else replace(recipe.noise, **WORDS_ONLY)
+        return spin(text, rng_for(recipe.seed, "detector", key), settings, half)[0]
+
+    held = pairing.detector_texts()
+    if len(held) < 40:  # a tiny recipe: calibrate on train paragraphs (in-sample; build.json says so)
+        held = pairing.language_model_texts()
+    try:
+        detector = train_detector(pairing.language_model_texts(), held, lexicon, spin_one, recipe.seed)
+    except ValueError as e:
+        raise BuildError(f"cannot train the spin detector: {e}") from None
+    detector.save(tmp)
+    keep_detector(detector, str(tmp))
+    return detector
+
+
 def _held_out(recipe: Recipe, lm: NgramModel, tmp: Path, test_sets: dict) -> str | None:
     """Add the held-out set to `test_sets` (the synthetic test sample spun anew with half A of the groups) and
     keep a restorer that knows only half B; return where half B's compiled lexicon is (None: no held-out set,
@@ -478,6 +510,9 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             keep_restorer(Restorer(lm, lexicons.lexicon), str(tmp / LM_FILE))
             seconds["language model"] = round(time.time() - clock, 2)
             clock = time.time()
+            detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
+            seconds["spin detector"] = round(time.time() - clock, 2)
+            clock = time.time()
             test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
             if mined is not None and any(r["split"] == "test" for r in mined.rows):
                 test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
@@ -511,7 +546,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "calibration": calibration,
                 "results": baseline_results,
                 "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
-                "detector_threshold": THRESHOLD,
+                "detector_threshold": detector.threshold,
+                "detector": detector.settings,
                 "lexicons": lexicons.reports,
                 "lexicon_file": COMPILED,
                 "seed_groups": sum(x["by_provenance"].get("seed", 0) for x in lexicons.reports),
@@ -548,6 +584,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                      "shards": configs["real"]["test"]} if real else None,
             "mined": context["mined"],
             "language_model": LM_FILE,
+            "detector": {"model": DETECTOR_MODEL, "settings": DETECTOR_SETTINGS, "threshold": detector.threshold,
+                         "fpr": detector.settings["fpr"], "calibration": detector.settings["calibration"]},
             "lexicons": lexicons.reports,
             "lexicon": {"file": COMPILED, "bytes": (tmp / COMPILED).stat().st_size,
                         "sha256": hashlib.sha256((tmp / COMPILED).read_bytes()).hexdigest()},

@@ -63,25 +63,70 @@ def _restorer(lm: Path | None):
 
 
 def detect_command(
-    paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the paragraph."),
-    lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz), for its evidence; the "
-                            "build's lexicon beside it is used too."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph, in input order."),
+    paths: list[Path] = typer.Argument(None, help="Text, JSONL (.jsonl, .jsonl.gz) or Parquet files; stdin (text) "
+                                       "when none."),
+    model: Path = typer.Option(None, "--model", help="A built version folder: its calibrated detector (n-gram "
+                               "tables, regression, threshold), lexicon and tone policy. Without it: surface "
+                               "evidence only (artifacts and known spinner phrases)."),
+    lm: Path = typer.Option(None, "--lm", help="DIST/lm.tsv.gz of a build: the same as --model DIST."),
+    field: str = typer.Option("text", "--field", help="JSONL field or Parquet column holding the paragraph."),
+    id_field: str = typer.Option(None, "--id-field", help="JSONL field or Parquet column holding an id (default: "
+                                 "file:line, file:row or file:paragraph)."),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Processes scoring batches (same output for any "
+                                "number)."),
+    engine: str = typer.Option("local", "--engine", help="local (a process pool) or ray."),
+    batch_size: int = typer.Option(512, "--batch-size", min=1, max=100_000, help="Paragraphs per scored batch."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph (id, label, score, evidence, "
+                                 "text), in input order."),
 ) -> None:
-    """Label each paragraph boilerplate / clean / spun, with a score in [0, 1] and the evidence."""
-    from corpus.spin.detect import detect
+    """Label each paragraph boilerplate / clean / spun, with a score in [0, 1]; streams, so it can filter a crawl."""
+    from corpus.cli_errors import fail as _fail
+    from corpus.pipeline.engine import ENGINES, EngineError, make_engine
+    from corpus.spin.detect_stream import ScoreBatch, batches, records
 
-    restorer, tone_policy = _restorer(lm) if lm is not None else (None, "old")
-    judge = restorer.detect if restorer is not None else detect
-    for text in read_paragraphs(paths or [], field, tone_policy):
-        d = judge(text)
-        if as_json:
-            typer.echo(json.dumps({"label": d.label, "score": d.score, "evidence": d.evidence, "text": text},
-                                  ensure_ascii=False))
-        else:
-            evidence = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "-"
-            typer.echo(f"{d.label:<12}{d.score:.3f}  {evidence:<40} {text[:70]}")
+    if engine not in ENGINES:
+        _fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
+    folder, tone_policy = _detector_folder(model, lm)
+    skipped: list[str] = []
+    task = ScoreBatch(str(folder) if folder else None)
+    try:
+        with make_engine(engine, workers) as runner:
+            for scored in runner.map(task, batches(records(paths or [], field, id_field, tone_policy, skipped),
+                                                   batch_size)):
+                for ident, text, label, score, evidence in scored:
+                    if as_json:
+                        typer.echo(json.dumps({"id": ident, "label": label, "score": score, "evidence": evidence,
+                                               "text": text}, ensure_ascii=False))
+                    else:
+                        shown = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "-"
+                        typer.echo(f"{ident}\t{label}\t{score:.4f}\t{shown}\t{text[:70]}")
+    except EngineError as e:
+        _fail(str(e), 2)
+    for message in skipped[:20]:
+        typer.secho(f"skipped {message}", fg=typer.colors.YELLOW, err=True)
+    if len(skipped) > 20:
+        typer.secho(f"... and {len(skipped) - 20} more skipped records", fg=typer.colors.YELLOW, err=True)
+
+
+def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, str]:
+    """The build folder whose detector to use (None: the surface detector) and its tone-mark policy."""
+    from corpus.spin.detector import MODEL_FILE, WEIGHTS_FILE, load_detector
+
+    folder = model if model is not None else (lm.parent if lm is not None else None)
+    if folder is None:
+        return None, "old"
+    if not (folder / WEIGHTS_FILE).is_file() or not (folder / MODEL_FILE).is_file():
+        fail(f"{folder}: no spin detector here ({WEIGHTS_FILE} and {MODEL_FILE}; a build of this toolkit writes "
+             f"them into its version folder)", 2)
+    try:
+        load_detector(str(folder))  # loaded before any worker is forked, and a bad file fails here
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+        fail(f"{folder}: cannot load its spin detector: {e}", 2)
+    try:
+        tone_policy = json.loads((folder / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
+    except (OSError, ValueError, KeyError, TypeError):
+        tone_policy = "old"
+    return folder, tone_policy
 
 
 def restore_command(
@@ -169,13 +214,18 @@ def eval_detector_command(
     split: str = typer.Option("test", "--split"),
     config: str = typer.Option("default", "--config"),
 ) -> None:
-    """ROC-AUC, and precision / recall at the default threshold, of the spin detector on a split: with the build's
-    language model and lexicon when it has them, as the card scores it."""
+    """ROC-AUC, and precision / recall at the calibrated threshold, of the build's spin detector on a split, as the
+    card scores it (a build without one: the surface detector at its own threshold)."""
     from corpus.baselines import evaluate_detector
     from corpus.evaluate import format_table
 
+    from corpus.spin.detector import WEIGHTS_FILE, load_detector
+
     rows = _load_split(dist, config, split)
-    lm = dist / "lm.tsv.gz"
-    scores = evaluate_detector(rows, _restorer(lm)[0] if lm.is_file() else None)
+    detector = None
+    if (dist / WEIGHTS_FILE).is_file():
+        _detector_folder(dist, None)  # a clean exit when it cannot be loaded
+        detector = load_detector(str(dist))
+    scores = evaluate_detector(rows, detector)
     typer.echo(f"{config}/{split}: {len(rows)} rows, {scores['positives']} spun")
     typer.echo(format_table({"detector": scores}, ["roc_auc", "precision", "recall", "f1", "threshold"]))

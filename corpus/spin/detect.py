@@ -51,14 +51,22 @@ def _alternation(phrases: list[str], flags: int) -> re.Pattern:
     return re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", flags)
 
 
-def detect(paragraph: str, lm_hits: int = 0) -> Detection:
-    """Label and score one paragraph. `lm_hits` is how many of its spinner outputs a language model of clean
-    text would rather see restored (corpus.spin.restore computes it); it counts only beside surface evidence."""
-    if paragraph_kind(paragraph) != BODY:
-        return Detection(BOILERPLATE, 0.0, {})
+def surface_evidence(paragraph: str) -> dict[str, int]:
+    """Counts of what a spinner leaves on the surface: re-join artifacts, lost breaks, its known outputs."""
     evidence = {name: len(p.findall(paragraph)) for name, p in _ARTIFACTS.items()}
     evidence["glued_paragraphs"] = len(unglue(paragraph)) - 1
     evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + len(_title_case_expansions().findall(paragraph))
+    return evidence
+
+
+def detect(paragraph: str, lm_hits: int = 0) -> Detection:
+    """Label and score one paragraph from surface evidence alone (the build's triage, before any model exists;
+    corpus.spin.detector is the trained detector). `lm_hits` is how many of its spinner outputs a language model
+    of clean text would rather see restored (corpus.spin.restore computes it); it counts only beside surface
+    evidence."""
+    if paragraph_kind(paragraph) != BODY:
+        return Detection(BOILERPLATE, 0.0, {})
+    evidence = surface_evidence(paragraph)
     surface = any(evidence.values())
     evidence["lm_prefers_original"] = lm_hits
     evidence = {k: v for k, v in evidence.items() if v}

@@ -1,0 +1,330 @@
+"""The trained spin detector: evidence that does not need the spinner's dictionary, calibrated on held-out text.
+
+A spinner puts a phrase where the sentence wanted another. Whatever its dictionary, that leaves places where a small
+edit, one the clean-text model proposes itself (delete one or two tokens, or put its own commonest continuation in
+place of one or two), makes the text much more likely. The detector measures those *edit gains* with a word-order
+model of clean text (corpus.spin.ngrams), adds the token surprisal profile, the spinner's re-join artifacts and,
+on top, how many known spinner outputs of the recipe's lexicons occur; a logistic regression weighs them.
+
+It is trained the way it will be used: on paragraphs spun with one half of the lexicon's groups while the lexicon
+evidence comes from the *other* half, so no feature is rewarded for knowing the dictionary that made the text.
+The threshold is the score that flags at most `fpr` of clean paragraphs of documents the regression never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ahocorasick
+import numpy as np
+
+from corpus.spin.detect import surface_evidence
+from corpus.spin.lexicon import Lexicon, bounded
+from corpus.spin.ngrams import BOUNDARY, ORDER, NgramTables
+from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind
+
+MODEL_FILE = "detector.zip"
+WEIGHTS_FILE = "detector.json"
+FPR = 0.02  # the share of clean paragraphs the threshold may flag
+EDITS = ((1, 0), (2, 0), (1, 1), (2, 2))  # (tokens removed, model tokens put in their place)
+SUSPECT = -5.0  # edits are tried only where a token within reach scores below this log probability
+# the noise settings that leave only word substitutions: what the detector must catch without any artifact
+WORDS_ONLY = {"final_stop_space_rate": 0.0, "inner_stop_space_rate": 0.0, "clause_space_rate": 0.0,
+              "comma_space_rate": 0.0, "quote_space_rate": 0.0, "docnum_rate": 0.0, "glue_rate": 0.0,
+              "abbreviation_rate": 0.0}
+_BINS = np.array([-12.0, -9.0, -7.0, -5.0, -3.0])
+_HISTORY = ORDER - 1
+SURFACE = ("space_before_punct", "spaced_quotes", "spaced_docnum", "glued_paragraphs", "spun_phrase")
+FEATURES = (
+    "log_tokens", "mean_logprob", "lowest3_logprob", *(f"share_logprob_bin{i}" for i in range(6)),
+    *(f"{kind}_{stat}" for kind in ("delete1", "delete2", "replace1", "replace2", "any")
+      for stat in ("top1", "top3", "share_over4", "share_over8", "log_over8")),
+    *SURFACE, "lexicon_outputs",
+)
+
+
+@dataclass(frozen=True)
+class Scored:
+    label: str  # boilerplate / clean / spun
+    score: float  # calibrated probability-like score in [0, 1]
+    evidence: dict[str, float] = field(default_factory=dict)
+
+
+class OutputFinder:
+    """Counts the lexicon's spinner outputs (targets no group uses as a source) in a paragraph."""
+
+    def __init__(self, lexicon: Lexicon | None):
+        sources = {s.lower() for g in lexicon.groups for s in g.sources} if lexicon else set()
+        outputs = {t.lower() for g in lexicon.groups for t in g.targets} - sources if lexicon else set()
+        self.automaton = ahocorasick.Automaton() if outputs else None
+        for o in outputs:
+            self.automaton.add_word(o, len(o))
+        if self.automaton is not None:
+            self.automaton.make_automaton()
+
+    def count(self, text: str) -> int:
+        if self.automaton is None:
+            return 0
+        low = text.lower()
+        return sum(bounded(low, end - length + 1, end + 1) for end, length in self.automaton.iter_long(low))
+
+
+def features(tables: NgramTables, texts: Sequence[str], outputs: OutputFinder) -> np.ndarray:
+    """One row of FEATURES per text, computed for the whole batch at once."""
+    encoded = [tables.encode(t) for t in texts]
+    lengths = np.array([len(a) for a in encoded], np.int64)
+    # one flat array: each paragraph's ids between _HISTORY boundaries before and _HISTORY + 2 after, so every
+    # window below stays inside its own paragraph's block
+    pad = np.full(_HISTORY + 2, BOUNDARY, np.int64)
+    flat = np.concatenate([x for a in encoded for x in (pad[:_HISTORY], a, pad)] or [pad])
+    starts = np.cumsum(np.r_[0, (lengths + 2 * _HISTORY + 2)[:-1]]).astype(np.int64) + _HISTORY  # a[0]
+    ends = starts + lengths - 1  # a[-1], the closing boundary
+    scored = np.concatenate([np.arange(s + 1, e + 1) for s, e in zip(starts, ends)] or [np.zeros(0, np.int64)])
+    paragraph = np.repeat(np.arange(len(texts)), lengths - 1)
+    lp = tables.next_logprob(_histories(flat, scored), flat[scored])
+    base = np.zeros(len(flat))
+    base[scored] = lp
+    n = np.maximum(lengths - 1, 1).astype(np.float64)
+    out = np.zeros((len(texts), len(FEATURES)))
+    out[:, 0] = np.log(n)
+    out[:, 1] = np.bincount(paragraph, lp, len(texts)) / n
+    out[:, 2] = _top_mean(paragraph, -lp, len(texts), 3) * -1
+    for b in range(6):
+        out[:, 3 + b] = np.bincount(paragraph, np.searchsorted(_BINS, lp) == b, len(texts)) / n
+
+    # candidate positions: real tokens (not the closing boundary) with a surprise within reach
+    real = scored[~np.isin(scored, ends)]
+    low = base < SUSPECT
+    positions = real[low[real] | low[real + 1] | low[real + 2] | low[real + 3]]
+    owner = np.searchsorted(starts, positions, side="right") - 1
+    end_of = ends[owner]
+    left = _histories(flat, positions)
+    first = tables.predict(left)
+    second = tables.predict(np.c_[left[:, 1:], first]) if len(positions) else first
+    column = 9
+    any_gain = np.full(len(positions), -np.inf)
+    for removed, inserted in EDITS:
+        put = [first, second][:inserted]
+        right_at = positions[:, None] + removed + np.arange(_HISTORY)[None, :]
+        right_ok = right_at <= end_of[:, None]
+        local = np.concatenate([left, *[p[:, None] for p in put], flat[right_at]], 1)
+        width = local.shape[1]
+        hist = np.stack([local[:, c : c + _HISTORY] for c in range(width - _HISTORY)], 1)
+        nxt = local[:, _HISTORY:]
+        new_lp = tables.next_logprob(hist.reshape(-1, _HISTORY), nxt.ravel()).reshape(nxt.shape)
+        new = (new_lp * np.concatenate([np.ones((len(positions), inserted), bool), right_ok], 1)).sum(1)
+        old_at = positions[:, None] + np.arange(removed + _HISTORY)[None, :]
+        old = (base[np.minimum(old_at, len(base) - 1)] * (old_at <= end_of[:, None])).sum(1)
+        gain = new - old
+        ok = positions + removed <= end_of
+        if inserted:
+            ok &= np.all(np.stack([p > BOUNDARY for p in put], 1), 1)
+            if inserted == removed:
+                ok &= ~np.all(np.stack([flat[positions + c] == put[c] for c in range(inserted)], 1), 1)
+        gain = np.where(ok, gain, -np.inf)
+        any_gain = np.maximum(any_gain, gain)
+        out[:, column : column + 5] = _gain_stats(owner, gain, n, len(texts))
+        column += 5
+    out[:, column : column + 5] = _gain_stats(owner, any_gain, n, len(texts))
+    column += 5
+    for i, text in enumerate(texts):
+        evidence = surface_evidence(text)
+        out[i, column : column + len(SURFACE)] = [evidence.get(k, 0) for k in SURFACE]
+        out[i, -1] = outputs.count(text)
+    return out
+
+
+def _histories(flat: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The _HISTORY ids before each position: shape (len(at), _HISTORY)."""
+    return flat[at[:, None] + np.arange(-_HISTORY, 0)[None, :]]
+
+
+def _top_mean(group: np.ndarray, values: np.ndarray, groups: int, k: int) -> np.ndarray:
+    """Mean of the k largest values of each group (groups without values: 0)."""
+    if not len(values):
+        return np.zeros(groups)
+    order = np.lexsort((-values, group))
+    g = group[order]
+    first = np.searchsorted(g, g, side="left")
+    rank = np.arange(len(g)) - first
+    keep = rank < k
+    total = np.bincount(g[keep], values[order][keep], groups)
+    count = np.bincount(g[keep], minlength=groups)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _gain_stats(owner: np.ndarray, gain: np.ndarray, n: np.ndarray, groups: int) -> np.ndarray:
+    finite = np.isfinite(gain)
+    o, g = owner[finite], gain[finite]
+    top1 = np.full(groups, -10.0)
+    if len(g):
+        np.maximum.at(top1, o, g)
+    top3 = np.where(np.bincount(o, minlength=groups) > 0, _top_mean(o, g, groups, 3), -10.0)
+    over4 = np.bincount(o, g > 4, groups)
+    over8 = np.bincount(o, g > 8, groups)
+    return np.stack([np.maximum(top1, -10), np.maximum(top3, -10), over4 / n, over8 / n, np.log1p(over8)], 1)
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """L2-regularised logistic regression by Newton steps on standardised features: (weights, mean, scale)."""
+    mean, scale = x.mean(0), x.std(0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    z = np.c_[np.ones(len(x)), (x - mean) / scale]
+    w = np.zeros(z.shape[1])
+    ridge = l2 * np.eye(len(w))
+    ridge[0, 0] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(z @ w, -30, 30)))
+        step = np.linalg.solve((z * (p * (1 - p))[:, None]).T @ z + ridge + 1e-9 * np.eye(len(w)), z.T @ (p - y) + ridge @ w)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w, mean, scale
+
+
+def threshold_for(clean_scores: np.ndarray, fpr: float = FPR) -> float:
+    """The lowest score that flags at most `fpr` of these clean paragraphs (a score equal to it is flagged)."""
+    s = np.sort(np.asarray(clean_scores, dtype=np.float64))[::-1]
+    allowed = int(math.floor(fpr * len(s)))  # how many clean paragraphs may be flagged
+    if allowed >= len(s):
+        return 0.0
+    return float(np.nextafter(s[allowed], np.inf)) if allowed < len(s) else 0.0
+
+
+class Detector:
+    """The calibrated detector of a build: its n-gram tables, its regression and its threshold."""
+
+    def __init__(self, tables: NgramTables, settings: dict, lexicon: Lexicon | None):
+        self.tables, self.settings = tables, settings
+        self.weights = np.array(settings["weights"])
+        self.mean, self.scale = np.array(settings["mean"]), np.array(settings["scale"])
+        self.threshold = float(settings["threshold"])
+        self.outputs = OutputFinder(lexicon)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Spin scores in [0, 1] of body paragraphs (no boilerplate check: see label())."""
+        if not len(texts):
+            return np.zeros(0)
+        return self.scores_of(features(self.tables, texts, self.outputs))
+
+    def scores_of(self, x: np.ndarray) -> np.ndarray:
+        z = np.c_[np.ones(len(x)), (x - self.mean) / self.scale] @ self.weights
+        return 1 / (1 + np.exp(-np.clip(z, -30, 30)))
+
+    def label(self, texts: Sequence[str]) -> list[Scored]:
+        """boilerplate / clean / spun for each text, with its score and the features that pushed it up most."""
+        body = [i for i, t in enumerate(texts) if paragraph_kind(t) == BODY]
+        out = [Scored(BOILERPLATE, 0.0)] * len(texts)
+        if not body:
+            return out
+        x = features(self.tables, [texts[i] for i in body], self.outputs)
+        standard = (x - self.mean) / self.scale
+        z = np.c_[np.ones(len(x)), standard] @ self.weights
+        scores = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
+        push = standard * self.weights[1:]
+        for row, i in enumerate(body):
+            top = np.argsort(-push[row])[:3]
+            evidence = {FEATURES[k]: round(float(x[row, k]), 3) for k in top if push[row, k] > 0}
+            score = round(float(scores[row]), 4)
+            out[i] = Scored("spun" if score >= self.threshold else "clean", score, evidence)
+        return out
+
+    def batch(self, batch: dict, field: str = "text") -> dict:
+        """A batch function for `datasets.Dataset.map(batched=True)` and Ray Data `map_batches`: adds
+        `spin_label` and `spin_score` columns for the texts in `field`."""
+        labelled = self.label([str(t) for t in batch[field]])
+        return {**batch, "spin_label": [s.label for s in labelled], "spin_score": [s.score for s in labelled]}
+
+    def save(self, folder: Path) -> None:
+        self.tables.save(folder / MODEL_FILE)
+        (folder / WEIGHTS_FILE).write_text(json.dumps(self.settings, ensure_ascii=False, indent=1) + "\n",
+                                           encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, lexicon: Lexicon | None = None) -> Detector:
+        """The detector a build wrote into `folder`, with the build's lexicon (lexicon.jsonl.gz) unless given."""
+        from corpus.spin.lexicon_files import COMPILED, read_compiled
+
+        settings = json.loads((folder / WEIGHTS_FILE).read_text(encoding="utf-8"))
+        if lexicon is None and (folder / COMPILED).is_file():
+            lexicon = read_compiled(folder / COMPILED)
+        if settings.get("features") != list(FEATURES):
+            raise ValueError(f"{folder / WEIGHTS_FILE}: made for other features (a build of another toolkit version)")
+        return cls(NgramTables.load(folder / MODEL_FILE), settings, lexicon)
+
+
+def train(clean_texts: Sequence[str], held_texts: Sequence[str], lexicon: Lexicon, spin_one, seed: int,
+          fpr: float = FPR) -> Detector:
+    """Train the n-gram tables on `clean_texts` (a build's train split) and the regression on `held_texts`
+    (clean paragraphs of other documents: its validation split), half of them to fit, half to calibrate.
+
+    `spin_one(text, half_lexicon, artifacts, key)` spins one paragraph (corpus.spin.noise with the build's
+    settings); positives are spun with half "a" of the lexicon's groups, with and without the re-join artifacts,
+    while the lexicon evidence comes from half "b" only."""
+    from corpus.spin.lexicon_files import half_of
+
+    tables = NgramTables.train(clean_texts)
+    halves = {h: Lexicon([g for g in lexicon.groups if half_of(g.rule) == h]) for h in "ab"}
+    other = OutputFinder(halves["b"])
+    held = [t for t in held_texts if paragraph_kind(t) == BODY]
+    parts = {"fit": held[0::2], "calibrate": held[1::2]}
+    data = {}
+    for part, texts in parts.items():
+        rows, labels = list(texts), [0] * len(texts)
+        for artifacts in (False, True):
+            for i, t in enumerate(texts):
+                noisy = spin_one(t, halves["a"], artifacts, f"{part}/{i}/{artifacts}")
+                if noisy != t:
+                    rows.append(noisy)
+                    labels.append(1)
+        x = np.concatenate([features(tables, rows[i : i + 512], other) for i in range(0, len(rows), 512)]) \
+            if rows else np.zeros((0, len(FEATURES)))
+        data[part] = (x, np.array(labels))
+    x, y = data["fit"]
+    if len(set(y.tolist())) < 2:
+        raise ValueError("too few validation paragraphs to train the spin detector (need clean and spun ones)")
+    weights, mean, scale = fit(x, y)
+    settings = {"features": list(FEATURES), "weights": weights.tolist(), "mean": mean.tolist(),
+                "scale": scale.tolist(), "threshold": 0.5, "fpr": fpr}
+    detector = Detector(tables, settings, halves["b"])
+    xc, yc = data["calibrate"]
+    clean_scores = detector.scores_of(xc[yc == 0])
+    spun_scores = detector.scores_of(xc[yc == 1])
+    threshold = threshold_for(clean_scores, fpr)
+    settings.update({
+        "threshold": round(threshold, 6),
+        "calibration": {"clean": int((yc == 0).sum()), "spun": int((yc == 1).sum()),
+                        "false_positive_rate": round(float((clean_scores >= threshold).mean()), 4) if len(clean_scores) else None,
+                        "recall": round(float((spun_scores >= threshold).mean()), 4) if len(spun_scores) else None},
+        "training": {"clean_texts": len(clean_texts), "fit_paragraphs": int(len(y)), "seed": seed,
+                     "positives": "validation paragraphs spun with half a of the lexicon groups, with and without "
+                                  "artifacts; lexicon evidence from half b"},
+    })
+    return Detector(tables, settings, lexicon)
+
+
+_LOADED: dict[tuple[str, str | None], Detector] = {}
+
+
+def load_detector(folder: str, lexicon_path: str | None = None) -> Detector:
+    """The detector of the build in `folder`, loaded once per process (workers forked later share it); with the
+    compiled lexicon at `lexicon_path` for its lexicon evidence instead of the build's (the held-out half)."""
+    if (folder, lexicon_path) not in _LOADED:
+        from corpus.spin.lexicon_files import read_compiled
+
+        if lexicon_path is None:
+            keep_detector(Detector.load(Path(folder)), folder)
+        else:
+            built = load_detector(folder)
+            _LOADED[folder, lexicon_path] = Detector(built.tables, built.settings, read_compiled(Path(lexicon_path)))
+    return _LOADED[folder, lexicon_path]
+
+
+def keep_detector(detector: Detector, folder: str) -> None:
+    _LOADED[folder, None] = detector
+    while len(_LOADED) > 4:
+        del _LOADED[next(iter(_LOADED))]

@@ -1,0 +1,162 @@
+"""A word-order model of clean text for the spin detector: hashed n-gram counts in numpy arrays.
+
+Why not the restorer's dict model (corpus.spin.lm): the detector scores every token of a crawl and every small edit
+around it, millions of look-ups a second, which only sorted arrays and vectorised search give. Tokens are lower-case
+syllables, digit runs (one class: "<num>") and punctuation, so that "tổ chức triển khai ," reads as the odd
+sequence it is. Probabilities are interpolated absolute discounting over orders 1..ORDER.
+
+Stored as a zip of .npy arrays plus the vocabulary (fixed timestamps: the same text gives the same
+bytes), loaded with allow_pickle=False.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+ORDER = 4
+DISCOUNT = 0.75
+BOUNDARY, UNKNOWN = 1, 0  # ids; the vocabulary starts at 2
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[.,;:!?()“”\"%/–-]")
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(29)
+_ARRAYS = ("keys", "counts", "contexts", "context_counts", "context_types", "best_contexts", "best_next")
+
+
+def tokens(text: str) -> list[str]:
+    return ["<num>" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
+
+
+def _mix(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = (h ^ x.astype(np.uint64)) * _MIX
+        return h ^ (h >> _SHIFT)
+
+
+def _lookup(keys: np.ndarray, query: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """values[i][position of query in keys], 0 where the query is absent."""
+    if not len(keys):
+        return [np.zeros(query.shape, v.dtype) for v in values]
+    at = np.searchsorted(keys, query)
+    at[at >= len(keys)] = 0
+    hit = keys[at] == query
+    return [np.where(hit, v[at], 0) for v in values]
+
+
+class NgramTables:
+    def __init__(self, vocabulary: list[str], unigram: np.ndarray, tables: list[dict[str, np.ndarray]]):
+        self.vocabulary = vocabulary
+        self.ids = {w: i + 2 for i, w in enumerate(vocabulary)}
+        self.unigram = unigram  # smoothed log p(token), indexed by id
+        self.tables = tables  # one per order 2..ORDER
+
+    # --- training -------------------------------------------------------------------------------------------
+    @classmethod
+    def train(cls, texts: Iterable[str]) -> NgramTables:
+        sequences = [tokens(t) for t in texts]
+        counted = Counter(t for s in sequences for t in s)
+        vocabulary = sorted(w for w, c in counted.items() if c >= 2)  # a word seen once is as good as unknown
+        model = cls(vocabulary, np.zeros(len(vocabulary) + 2), [])
+        encoded = model.encode_many(sequences)
+        flat = np.concatenate(encoded) if encoded else np.zeros(0, np.int64)
+        counts = np.bincount(flat, minlength=len(vocabulary) + 2).astype(np.float64)
+        model.unigram = np.log((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
+        for n in range(2, ORDER + 1):
+            grams, contexts, nexts = [], [], []
+            for ids in encoded:
+                window = _windows(ids, n)
+                contexts.append(_hash(window[:, :-1], n))
+                grams.append(_mix(contexts[-1], window[:, -1]))
+                nexts.append(window[:, -1])
+            g, c, nxt = (np.concatenate(x) if x else np.zeros(0, np.uint64) for x in (grams, contexts, nexts))
+            keys, first, key_counts = np.unique(g, return_index=True, return_counts=True)
+            ctx_of_key = c[first]
+            contexts_u, context_counts = np.unique(c, return_counts=True)
+            _, context_types = np.unique(ctx_of_key, return_counts=True)
+            order = np.lexsort((-key_counts, ctx_of_key))  # per context, its commonest continuation first
+            best_contexts, at = np.unique(ctx_of_key[order], return_index=True)
+            model.tables.append({"keys": keys, "counts": key_counts.astype(np.int64), "contexts": contexts_u,
+                                 "context_counts": context_counts.astype(np.int64),
+                                 "context_types": context_types.astype(np.int64), "best_contexts": best_contexts,
+                                 "best_next": nxt[order][at].astype(np.int64)})
+        return model
+
+    # --- encoding and scoring -------------------------------------------------------------------------------
+    def encode(self, text: str) -> np.ndarray:
+        return self.encode_many([tokens(text)])[0]
+
+    def encode_many(self, sequences: list[list[str]]) -> list[np.ndarray]:
+        get = self.ids.get
+        return [np.array([BOUNDARY, *[get(t, UNKNOWN) for t in s], BOUNDARY], np.int64) for s in sequences]
+
+    def next_logprob(self, history: np.ndarray, next_ids: np.ndarray) -> np.ndarray:
+        """log p(next | history) for each row; history: (m, ORDER-1) ids, boundaries where a paragraph began."""
+        p = np.exp(self.unigram[next_ids])
+        for n, table in enumerate(self.tables, start=2):
+            context = _hash(history[:, history.shape[1] - (n - 1) :], n)
+            (joint,) = _lookup(table["keys"], _mix(context, next_ids), table["counts"])
+            seen, types = _lookup(table["contexts"], context, table["context_counts"], table["context_types"])
+            safe = np.maximum(seen, 1)
+            p = np.where(seen > 0, (np.maximum(joint - DISCOUNT, 0) + DISCOUNT * types * p) / safe, p)
+        return np.log(p)
+
+    def predict(self, history: np.ndarray) -> np.ndarray:
+        """history: (m, ORDER-1) ids → the commonest next token after each row (longest context seen; 0: none)."""
+        out = np.zeros(len(history), np.int64)
+        for n, table in enumerate(self.tables, start=2):
+            h = _hash(history[:, history.shape[1] - (n - 1) :], n)
+            (best,) = _lookup(table["best_contexts"], h, table["best_next"])
+            out = np.where(best > 0, best, out)
+        return out
+
+    # --- files ----------------------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+            def put(name: str, data: bytes) -> None:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                z.writestr(info, data)
+
+            put("vocabulary.txt", "\n".join(self.vocabulary).encode("utf-8"))
+            put("unigram.npy", _npy(self.unigram))
+            for n, table in enumerate(self.tables, start=2):
+                for name in _ARRAYS:
+                    put(f"{n}/{name}.npy", _npy(table[name]))
+
+    @classmethod
+    def load(cls, path: Path) -> NgramTables:
+        with zipfile.ZipFile(path) as z:
+            vocabulary = z.read("vocabulary.txt").decode("utf-8").split("\n") if z.read("vocabulary.txt") else []
+            unigram = _read_npy(z, "unigram.npy")
+            tables = [{name: _read_npy(z, f"{n}/{name}.npy") for name in _ARRAYS} for n in range(2, ORDER + 1)]
+        if len(unigram) != len(vocabulary) + 2:
+            raise ValueError(f"{path}: {len(vocabulary)} words but {len(unigram)} unigram scores")
+        return cls(vocabulary, unigram, tables)
+
+
+def _windows(ids: np.ndarray, n: int) -> np.ndarray:
+    """Every n-gram ending at ids[1:], its history padded with boundaries: shape (len(ids) - 1, n)."""
+    padded = np.concatenate([np.full(n - 2, BOUNDARY, np.int64), ids])
+    return np.lib.stride_tricks.sliding_window_view(padded, n)
+
+
+def _hash(history: np.ndarray, n: int) -> np.ndarray:
+    h = np.full(len(history), np.uint64(n))
+    for j in range(history.shape[1]):
+        h = _mix(h, history[:, j])
+    return h
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _read_npy(z: zipfile.ZipFile, name: str) -> np.ndarray:
+    return np.load(io.BytesIO(z.read(name)), allow_pickle=False)

@@ -1,0 +1,173 @@
+"""The trained spin detector (corpus.spin.detector) and `corpus detect` as a crawl filter, on real legal text and the
+seed page; the default build's detector comes from the session's small build."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.pairs import rng_for
+from corpus.spin.detector import (FEATURES, WORDS_ONLY, Detector, OutputFinder, features, load_detector,
+                                  threshold_for, train)
+from corpus.spin.lexicon import default_lexicon
+from corpus.spin.ngrams import NgramTables
+from corpus.spin.noise import NoiseSettings, spin
+
+from corpus.text.normalize import normalize
+from corpus.text.segment import BODY, segment
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+VIWIKI = CORPORA / "viwiki-politics.jsonl"
+
+
+@pytest.fixture(scope="module")
+def legal_paragraphs() -> list[str]:
+    """Body paragraphs of the legal codes in ../shared/corpora/vi-legal (read there, never copied)."""
+    files = sorted((CORPORA / "vi-legal").glob("*.txt"))
+    if not files:
+        pytest.skip(f"{CORPORA / 'vi-legal'} not present")
+    return [p for f in files for kind, p in segment(normalize(f.read_text(encoding="utf-8")))
+            if kind == BODY and len(p) >= 40]
+
+
+def wiki_paragraphs(first: int, last: int) -> list[str]:
+    """Body paragraphs of Wikipedia articles first..last (the small build reads the first 40)."""
+    if not VIWIKI.exists():
+        pytest.skip(f"{VIWIKI} not present")
+    with VIWIKI.open(encoding="utf-8") as f:
+        articles = [json.loads(line)["text"] for k, line in enumerate(f) if first <= k < last]
+    return [p for a in articles for kind, p in segment(normalize(a)) if kind == BODY and len(p) >= 60]
+
+
+def cli(*args, stdin: str | None = None):
+    return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], input=stdin, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tables(law_paragraphs) -> NgramTables:
+    return NgramTables.train(law_paragraphs[:1500])
+
+
+def test_tables_save_the_same_bytes_and_load_the_same_scores(tables, law_paragraphs, tmp_path):
+    tables.save(tmp_path / "a.zip")
+    NgramTables.train(law_paragraphs[:1500]).save(tmp_path / "b.zip")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    loaded = NgramTables.load(tmp_path / "a.zip")
+    texts = law_paragraphs[1500:1550]
+    assert np.array_equal(features(tables, texts, OutputFinder(None)), features(loaded, texts, OutputFinder(None)))
+
+
+def test_the_model_prefers_the_legal_phrase_to_its_spun_form(tables):
+    """Real continuations score higher than the spinner's: "tổ chức ," against "tổ chức triển khai ,"."""
+    def total(text):
+        ids = tables.encode(text)
+        history = np.stack([np.r_[np.ones(3, np.int64), ids][i : i + 3] for i in range(1, len(ids))])
+        return tables.next_logprob(history, ids[1:]).sum()
+
+    assert total("Cơ quan, tổ chức, cá nhân có trách nhiệm thi hành Luật này.") > \
+        total("Cơ quan chức năng, tổ chức triển khai, cá nhân có trách nhiệm thi hành Luật này.")
+
+
+def test_features_do_not_depend_on_the_batch(tables, law_paragraphs):
+    """What makes 1 and 2 workers (and any --batch-size) give the same labels."""
+    texts = law_paragraphs[1600:1640] + ["", "Điều 5.", "một"]
+    together = features(tables, texts, OutputFinder(default_lexicon()))
+    alone = np.concatenate([features(tables, [t], OutputFinder(default_lexicon())) for t in texts])
+    assert together.shape == (len(texts), len(FEATURES))
+    assert np.allclose(together, alone)
+
+
+def test_the_threshold_flags_at_most_the_stated_share_of_clean_paragraphs():
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 49, 50, 1000):
+        clean = rng.random(n)
+        clean[: n // 3] = 0.5  # ties
+        t = threshold_for(clean, 0.02)
+        assert (clean >= t).sum() <= int(0.02 * n)
+
+
+def test_a_detector_trained_on_one_half_catches_the_other_half_with_artifacts(legal_paragraphs):
+    """Trained as a build trains it (half A spins, half B gives the lexicon evidence), then shown text spun by
+    half B only: with the artifacts kept it must catch nearly all of it at its calibrated threshold."""
+    from corpus.spin.lexicon_files import PACKAGE, load_lexicons
+
+    half_a = load_lexicons((PACKAGE,), "old", "a").lexicon
+    half_b = load_lexicons((PACKAGE,), "old", "b").lexicon
+
+    def spin_one(text, lexicon, artifacts, key):
+        settings = NoiseSettings() if artifacts else replace(NoiseSettings(), **WORDS_ONLY)
+        return spin(text, rng_for(1, key), settings, lexicon)[0]
+
+    detector = train(legal_paragraphs[:20000], legal_paragraphs[20000:21000], half_a, spin_one, seed=1)
+    calibration = detector.settings["calibration"]
+    assert calibration["false_positive_rate"] <= 0.02 and calibration["clean"] == 500
+    clean = [p for p in legal_paragraphs[-600:] if p.endswith(".")]
+    spun = [n for n in (spin_one(p, half_b, True, f"t{i}") for i, p in enumerate(clean)) if n not in clean]
+    scores = detector.scores(clean + spun)
+    flagged_clean = (scores[: len(clean)] >= detector.threshold).mean()
+    caught = (scores[len(clean) :] >= detector.threshold).mean()
+    assert flagged_clean <= 0.05 and caught >= 0.95, (flagged_clean, caught)
+
+
+def test_the_build_writes_a_calibrated_detector(small_build):
+    manifest = json.loads((small_build / "build.json").read_text(encoding="utf-8"))
+    detector = load_detector(str(small_build))
+    assert manifest["detector"]["threshold"] == detector.threshold
+    assert manifest["detector"]["calibration"]["false_positive_rate"] <= 0.02
+    assert isinstance(detector, Detector) and 0 < detector.threshold < 1
+
+
+def test_detect_filters_jsonl_and_parquet_the_same_with_one_and_two_workers(small_build, tmp_path):
+    texts = wiki_paragraphs(100, 200)[:300]
+    spun = [spin(t, rng_for(2, i), NoiseSettings())[0] for i, t in enumerate(texts[:150])]
+    changed = [n != t for n, t in zip(spun, texts)]
+    records = [{"doc": f"d{i}", "body": t} for i, t in enumerate(spun + texts[150:])]
+    jsonl = tmp_path / "crawl.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n{broken\n"
+                     + json.dumps({"doc": "x", "body": 5}) + "\n", encoding="utf-8")
+    parquet = tmp_path / "crawl.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet, row_group_size=64)
+    outputs = {}
+    for name, path, workers in (("jsonl1", jsonl, 1), ("jsonl2", jsonl, 2), ("parquet2", parquet, 2)):
+        run = cli("detect", "--model", small_build, "--field", "body", "--id-field", "doc", "--json",
+                  "--workers", workers, "--batch-size", 37, path)
+        assert run.returncode == 0, run.stderr
+        outputs[name] = [json.loads(line) for line in run.stdout.splitlines()]
+    assert outputs["jsonl1"] == outputs["jsonl2"] == outputs["parquet2"]
+    got = outputs["jsonl1"]
+    assert [o["id"] for o in got] == [r["doc"] for r in records]
+    flagged = [o["label"] == "spun" for o in got]
+    caught = sum(f for f, c in zip(flagged, changed) if c) / sum(changed)
+    assert caught >= 0.9 and sum(flagged[150:]) <= 8, (caught, sum(flagged[150:]))
+    skipped = cli("detect", "--model", small_build, "--field", "body", jsonl).stderr
+    assert f"{jsonl}:301: not JSON" in skipped and f"{jsonl}:302: no string field 'body'" in skipped
+
+
+def test_detect_says_what_is_wrong_with_a_model_folder_or_a_parquet_column(small_build, tmp_path):
+    empty = cli("detect", "--model", tmp_path, stdin="Một đoạn văn.")
+    assert empty.returncode == 2 and "no spin detector here" in empty.stderr and "Traceback" not in empty.stderr
+    parquet = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"noi_dung": ["Điều 1. Phạm vi điều chỉnh."]}), parquet)
+    column = cli("detect", "--model", small_build, parquet)
+    assert column.returncode == 2 and "no column 'text'" in column.stderr and "noi_dung" in column.stderr
+
+
+def test_the_batch_function_drops_into_datasets_map(small_build, seed_paragraphs, tmp_path):
+    import datasets
+
+    detector = load_detector(str(small_build))
+    data = datasets.Dataset.from_dict({"text": [p for _, p in seed_paragraphs]})
+    labelled = data.map(detector.batch, batched=True, batch_size=4, cache_file_name=str(tmp_path / "c.arrow"))
+    assert labelled.column_names == ["text", "spin_label", "spin_score"]
+    assert labelled[0]["spin_label"] == "boilerplate"  # the seed's SEO title line
+    direct = detector.label([p for _, p in seed_paragraphs])
+    assert labelled["spin_score"] == [d.score for d in direct]
