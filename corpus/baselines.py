@@ -29,7 +29,7 @@ def predict(name: str, noisy: list[str], restorer: Restorer | None) -> list[str]
     if name == "lexicon":
         if restorer is None:
             raise ValueError("the lexicon baseline needs the build's language model")
-        return [restorer.restore(text)[0] for text in noisy]
+        return [restored for restored, _ in restorer.restore_many(list(noisy))]
     raise ValueError(f"unknown baseline {name!r} (expected one of {', '.join(BASELINES)})")
 
 
@@ -69,13 +69,10 @@ class ScoreChunk:
         restorer = load_restorer(self.lm_path)
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
         out = {b: tally(noisy, predict(b, noisy, restorer), clean) for b in BASELINES}
-        folder = str(Path(self.lm_path).parent)
-        detector = load_detector(folder)
         if held_out:
             restorer = load_restorer(self.lm_path, self.other_half)
             out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer), clean)
-            detector = load_detector(folder, self.other_half)
-        out["detector"] = [s.score for s in detector.label(noisy)]
+        out["detector"] = [s.score for s in restorer.judge.label(noisy)]
         return out
 
 

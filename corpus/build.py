@@ -40,7 +40,7 @@ from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detector import MODEL_FILE as DETECTOR_MODEL
 from corpus.spin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
-from corpus.spin.detector import WORDS_ONLY, Detector, keep_detector
+from corpus.spin.detector import WORDS_ONLY, Detector, keep_detector, load_detector
 from corpus.spin.detector import train as train_detector
 from corpus.spin.learn import CountSubstitutions, learned_lexicon
 from corpus.spin.lexicon_files import COMPILED, write_compiled
@@ -457,7 +457,8 @@ def _held_out(recipe: Recipe, lm: NgramModel, tmp: Path, test_sets: dict) -> str
     folder = tmp / ".held-out"
     folder.mkdir()
     write_compiled(half_b, folder / "half-b.jsonl.gz")
-    keep_restorer(Restorer(lm, half_b), str(tmp / LM_FILE), str(folder / "half-b.jsonl.gz"))
+    judge = load_detector(str(tmp), str(folder / "half-b.jsonl.gz"))  # its lexicon evidence: half B only
+    keep_restorer(Restorer(lm, half_b, judge=judge), str(tmp / LM_FILE), str(folder / "half-b.jsonl.gz"))
     test_sets[HELD_OUT] = held_out_rows(test_sets["synthetic test"], half_a, recipe.noise, recipe.seed)
     return str(folder / "half-b.jsonl.gz")
 
@@ -507,10 +508,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             lm = NgramModel.train(pairing.language_model_texts())
             lm.save(tmp / LM_FILE)
             write_compiled(lexicons.lexicon, tmp / COMPILED)
-            keep_restorer(Restorer(lm, lexicons.lexicon), str(tmp / LM_FILE))
             seconds["language model"] = round(time.time() - clock, 2)
             clock = time.time()
             detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
+            keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
             seconds["spin detector"] = round(time.time() - clock, 2)
             clock = time.time()
             test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}

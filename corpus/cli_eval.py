@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import typer
@@ -51,8 +52,8 @@ def _restorer(lm: Path | None):
         fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
     try:
         restorer = load_restorer(str(lm) if lm else None)
-    except (LexiconError, OSError, EOFError, ValueError) as e:
-        fail(f"{lm}: cannot load the build's model and lexicon: {e}", 2)
+    except (LexiconError, OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+        fail(f"{lm}: cannot load the build's model, detector and lexicon: {e}", 2)
     tone_policy = "old"
     if lm is not None:
         try:
@@ -87,7 +88,7 @@ def detect_command(
     if engine not in ENGINES:
         _fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
     folder, tone_policy = _detector_folder(model, lm)
-    skipped: list[str] = []
+    skipped = _Skips()
     task = ScoreBatch(str(folder) if folder else None)
     try:
         with make_engine(engine, workers) as runner:
@@ -99,13 +100,31 @@ def detect_command(
                                                "text": text}, ensure_ascii=False))
                     else:
                         shown = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "-"
-                        typer.echo(f"{ident}\t{label}\t{score:.4f}\t{shown}\t{text[:70]}")
+                        typer.echo("\t".join(_one_line(x) for x in (ident, label, f"{score:.4f}", shown, text[:70])))
     except EngineError as e:
         _fail(str(e), 2)
-    for message in skipped[:20]:
-        typer.secho(f"skipped {message}", fg=typer.colors.YELLOW, err=True)
-    if len(skipped) > 20:
-        typer.secho(f"... and {len(skipped) - 20} more skipped records", fg=typer.colors.YELLOW, err=True)
+    finally:  # also when a later file stops the run: what was skipped before it is said
+        for message in skipped:
+            typer.secho(f"skipped {message}", fg=typer.colors.YELLOW, err=True)
+        if skipped.count > len(skipped):
+            typer.secho(f"... and {skipped.count - len(skipped):,} more skipped records", fg=typer.colors.YELLOW,
+                        err=True)
+
+
+class _Skips(list):
+    """The first 20 skip messages and how many there were: a crawl full of bad lines costs a counter, not memory."""
+
+    count = 0
+
+    def append(self, message: str) -> None:
+        self.count += 1
+        if len(self) < 20:
+            super().append(message)
+
+
+def _one_line(text: str) -> str:
+    """A field of the tab-separated output: its own tabs and line breaks would start another field or record."""
+    return text.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, str]:
@@ -120,7 +139,7 @@ def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, 
              f"them into its version folder)", 2)
     try:
         load_detector(str(folder))  # loaded before any worker is forked, and a bad file fails here
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
         fail(f"{folder}: cannot load its spin detector: {e}", 2)
     try:
         tone_policy = json.loads((folder / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
@@ -142,8 +161,8 @@ def restore_command(
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
     restorer, tone_policy = _restorer(lm)
-    for text in read_paragraphs(paths or [], field, tone_policy):
-        restored, edits = restorer.restore(text)
+    texts = read_paragraphs(paths or [], field, tone_policy)
+    for text, (restored, edits) in zip(texts, restorer.restore_many(texts)):
         if as_json:
             typer.echo(json.dumps({"noisy": text, "restored": restored, "edits": [as_dict(e) for e in edits]},
                                   ensure_ascii=False))

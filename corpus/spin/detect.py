@@ -19,7 +19,7 @@ from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind, unglue
 
 THRESHOLD = 0.5
 _ARTIFACTS = {
-    "space_before_punct": re.compile(r"(?<=[^\W_]) [.;:!?](?=\s|$)"),
+    "space_before_punct": re.compile(r"(?:(?<=[^\W_])|(?<=[)\]”\"’%])) [.;:!?](?=\s|$)"),
     "spaced_quotes": re.compile(r"“ | ”"),
     "spaced_docnum": re.compile(r"\d+ [–-] [A-ZĐ]+ / [A-ZĐ]"),
 }

@@ -38,13 +38,22 @@ WORDS_ONLY = {"final_stop_space_rate": 0.0, "inner_stop_space_rate": 0.0, "claus
               "abbreviation_rate": 0.0}
 _BINS = np.array([-12.0, -9.0, -7.0, -5.0, -3.0])
 _HISTORY = ORDER - 1
-SURFACE = ("space_before_punct", "spaced_quotes", "spaced_docnum", "glued_paragraphs", "spun_phrase")
+ARTIFACTS = ("space_before_punct", "spaced_quotes", "spaced_docnum", "glued_paragraphs")  # summed: one feature
+SURFACE = ("artifacts", "spun_phrase")
+# How far a paragraph is from the text the tables were trained on, by its vocabulary alone (a spinner swaps common
+# words for common words, so these barely move when it spins): out of that domain the word-order evidence is not
+# trusted, as a model of legal codes finds news odd everywhere (the seed page: 3 of 6 clean paragraphs flagged).
+DOMAIN = ("unknown_share", "mean_unigram_logprob")
 FEATURES = (
     "log_tokens", "mean_logprob", "lowest3_logprob", *(f"share_logprob_bin{i}" for i in range(6)),
     *(f"{kind}_{stat}" for kind in ("delete1", "delete2", "replace1", "replace2", "any")
       for stat in ("top1", "top3", "share_over4", "share_over8", "log_over8")),
+    "any_median", "any_top3_over_median",
     *SURFACE, "lexicon_outputs",
+    *DOMAIN,
 )
+_REGRESSED = np.array([f not in DOMAIN for f in FEATURES])  # the domain measures only gate, they are not weighed
+_WORDS = np.array([f not in (*SURFACE, "lexicon_outputs") for f in FEATURES])[_REGRESSED]
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Scored:
     label: str  # boilerplate / clean / spun
     score: float  # calibrated probability-like score in [0, 1]
     evidence: dict[str, float] = field(default_factory=dict)
+    known: int = 0  # marks a de-spinner knows how to undo: artifacts, known spinner phrases, lexicon outputs
 
 
 class OutputFinder:
@@ -130,11 +140,19 @@ def features(tables: NgramTables, texts: Sequence[str], outputs: OutputFinder) -
         out[:, column : column + 5] = _gain_stats(owner, gain, n, len(texts))
         column += 5
     out[:, column : column + 5] = _gain_stats(owner, any_gain, n, len(texts))
-    column += 5
+    median = _median(owner, any_gain, len(texts))
+    out[:, column + 5] = median
+    out[:, column + 6] = out[:, column + 1] - median  # a few spikes (a substitution) or uniformly odd (a domain)
+    column += 7
     for i, text in enumerate(texts):
         evidence = surface_evidence(text)
-        out[i, column : column + len(SURFACE)] = [evidence.get(k, 0) for k in SURFACE]
-        out[i, -1] = outputs.count(text)
+        out[i, column : column + len(SURFACE)] = [sum(evidence[k] for k in ARTIFACTS), evidence["spun_phrase"]]
+        out[i, column + len(SURFACE)] = outputs.count(text)
+    words = np.maximum(lengths - 2, 1)
+    mine = np.repeat(np.arange(len(texts)), np.maximum(lengths - 2, 0))
+    ids = flat[real]
+    out[:, -2] = np.bincount(mine, ids == 0, len(texts)) / words
+    out[:, -1] = np.bincount(mine, tables.unigram[ids], len(texts)) / words
     return out
 
 
@@ -155,6 +173,23 @@ def _top_mean(group: np.ndarray, values: np.ndarray, groups: int, k: int) -> np.
     total = np.bincount(g[keep], values[order][keep], groups)
     count = np.bincount(g[keep], minlength=groups)
     return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _median(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Median of each group's finite values (-10 for a group without any)."""
+    finite = np.isfinite(values)
+    g, v = group[finite], values[finite]
+    out = np.full(groups, -10.0)
+    if len(v):
+        order = np.lexsort((v, g))
+        g, v = g[order], v[order]
+        first = np.searchsorted(g, np.arange(groups), side="left")
+        count = np.bincount(g, minlength=groups)
+        has = count > 0
+        lo = first[has] + (count[has] - 1) // 2
+        hi = first[has] + count[has] // 2
+        out[has] = (v[lo] + v[hi]) / 2
+    return np.maximum(out, -10.0)
 
 
 def _gain_stats(owner: np.ndarray, gain: np.ndarray, n: np.ndarray, groups: int) -> np.ndarray:
@@ -202,7 +237,9 @@ class Detector:
         self.tables, self.settings = tables, settings
         self.weights = np.array(settings["weights"])
         self.mean, self.scale = np.array(settings["mean"]), np.array(settings["scale"])
+        self.low, self.high = np.array(settings["low"]), np.array(settings["high"])
         self.threshold = float(settings["threshold"])
+        self.domain = settings["domain"]
         self.outputs = OutputFinder(lexicon)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -211,8 +248,20 @@ class Detector:
             return np.zeros(0)
         return self.scores_of(features(self.tables, texts, self.outputs))
 
+    def out_of_domain(self, x: np.ndarray) -> np.ndarray:
+        """Paragraphs whose vocabulary is rarer than that of 99% of the clean paragraphs the regression saw."""
+        return (x[:, FEATURES.index("unknown_share")] > self.domain["max_unknown_share"]) | \
+            (x[:, FEATURES.index("mean_unigram_logprob")] < self.domain["min_mean_unigram_logprob"])
+
+    def standard(self, x: np.ndarray) -> np.ndarray:
+        """Features clipped to the range the regression saw (it must not extrapolate), standardised; out of the
+        domain, the word-order evidence is set to its mean (no evidence either way)."""
+        standard = (np.clip(x[:, _REGRESSED], self.low, self.high) - self.mean) / self.scale
+        standard[np.ix_(self.out_of_domain(x), _WORDS)] = 0.0
+        return standard
+
     def scores_of(self, x: np.ndarray) -> np.ndarray:
-        z = np.c_[np.ones(len(x)), (x - self.mean) / self.scale] @ self.weights
+        z = np.c_[np.ones(len(x)), self.standard(x)] @ self.weights
         return 1 / (1 + np.exp(-np.clip(z, -30, 30)))
 
     def label(self, texts: Sequence[str]) -> list[Scored]:
@@ -222,15 +271,21 @@ class Detector:
         if not body:
             return out
         x = features(self.tables, [texts[i] for i in body], self.outputs)
-        standard = (x - self.mean) / self.scale
+        standard = self.standard(x)
         z = np.c_[np.ones(len(x)), standard] @ self.weights
         scores = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
         push = standard * self.weights[1:]
+        names = [f for f in FEATURES if f not in DOMAIN]
+        ood = self.out_of_domain(x)
         for row, i in enumerate(body):
             top = np.argsort(-push[row])[:3]
-            evidence = {FEATURES[k]: round(float(x[row, k]), 3) for k in top if push[row, k] > 0}
+            evidence = {names[k]: round(float(x[row, FEATURES.index(names[k])]), 3) for k in top
+                        if push[row, k] > 0.05 and x[row, FEATURES.index(names[k])] != 0}
+            if ood[row]:
+                evidence["out_of_domain"] = 1
             score = round(float(scores[row]), 4)
-            out[i] = Scored("spun" if score >= self.threshold else "clean", score, evidence)
+            known = int(x[row, [FEATURES.index(f) for f in (*SURFACE, "lexicon_outputs")]].sum())
+            out[i] = Scored("spun" if score >= self.threshold else "clean", score, evidence, known)
         return out
 
     def batch(self, batch: dict, field: str = "text") -> dict:
@@ -287,9 +342,19 @@ def train(clean_texts: Sequence[str], held_texts: Sequence[str], lexicon: Lexico
     x, y = data["fit"]
     if len(set(y.tolist())) < 2:
         raise ValueError("too few validation paragraphs to train the spin detector (need clean and spun ones)")
-    weights, mean, scale = fit(x, y)
+    regressed = x[:, _REGRESSED]
+    low, high = np.quantile(regressed, 0.01, axis=0), np.quantile(regressed, 0.99, axis=0)
+    weights, mean, scale = fit(np.clip(regressed, low, high), y)
+    # artifacts, known spinner phrases and lexicon outputs are evidence of spinning by construction: the fit may
+    # not turn them against it (half B's outputs are rarer in text spun with half A than in clean text)
+    evidence = 1 + np.flatnonzero(~_WORDS)
+    weights[evidence] = np.maximum(weights[evidence], 0.0)
+    clean = x[y == 0]
+    domain = {"max_unknown_share": float(np.quantile(clean[:, FEATURES.index("unknown_share")], 0.99)),
+              "min_mean_unigram_logprob": float(np.quantile(clean[:, FEATURES.index("mean_unigram_logprob")], 0.01))}
     settings = {"features": list(FEATURES), "weights": weights.tolist(), "mean": mean.tolist(),
-                "scale": scale.tolist(), "threshold": 0.5, "fpr": fpr}
+                "scale": scale.tolist(), "low": low.tolist(), "high": high.tolist(), "domain": domain,
+                "threshold": 0.5, "fpr": fpr}
     detector = Detector(tables, settings, halves["b"])
     xc, yc = data["calibrate"]
     clean_scores = detector.scores_of(xc[yc == 0])
