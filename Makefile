@@ -19,13 +19,16 @@ publish: $(STAMP)
 	$(BIN)/corpus publish "$$($(BIN)/corpus build $(RECIPE) --quiet)" --repo $(REPO) $(ARGS)
 
 # Noise-model throughput (the toolkit's lexicon and a generated 40,000-group spintax dictionary), the held-back
-# half protocol (out-of-sample against in-sample restoration, two default builds), mining a 300-page test crawl
-# beside recipes/large.toml's sources (pairs, learned lexicon, restorer; beside a naive miner), then whole builds
-# of recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a naive baseline (about 25 minutes on 2 cores).
+# half protocol (out-of-sample against in-sample restoration, two default builds), the spin detector on spinning
+# it has never seen (per domain and across domains) and `corpus detect` throughput over the large inputs, mining
+# a 300-page test crawl beside recipes/large.toml's sources (pairs, learned lexicon, restorer; beside a naive
+# miner), then whole builds of recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a naive baseline
+# (about 30 minutes on 2 cores).
 # BENCH_ARGS="--scales 1 --workers 2" for a quick look.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.noise
 	$(BIN)/python -m benchmarks.heldout
+	$(BIN)/python -m benchmarks.detect
 	$(BIN)/python -m benchmarks.mining --large
 	$(BIN)/python -m benchmarks.build $(BENCH_ARGS)
 

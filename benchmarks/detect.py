@@ -91,7 +91,6 @@ def seed_labels(detector) -> dict:
 
 def throughput(corpora: Path, data: dict, half_a) -> None:
     """`corpus detect` over the large recipe's inputs: surface detector, then the trained one with 1 and 2 workers."""
-    import resource
     import subprocess
     import sys
     import tempfile
@@ -107,21 +106,22 @@ def throughput(corpora: Path, data: dict, half_a) -> None:
         detector.save(folder)
         write_compiled(half_a, folder / COMPILED)
         print(f"\n`corpus detect` over the large recipe's inputs: {len(inputs)} files, {size / 1e6:.1f} MB")
-        print("| detector | workers | seconds | MB/s | MB/s per core | paragraphs | flagged spun | peak RSS (MB) |")
+        print("| detector | workers | seconds | MB/s | MB/s per core | paragraphs | flagged spun | peak RSS of the "
+              "driver (MB) |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         labels = {}
         for name, model, workers in (("surface (no model)", [], 1), ("trained", ["--model", folder], 1),
                                      ("trained", ["--model", folder], 2)):
-            out = folder / f"out-{len(labels)}.jsonl"
+            out, peak = folder / f"out-{len(labels)}.jsonl", folder / f"peak-{len(labels)}.txt"
             clock = time.time()
-            with out.open("w", encoding="utf-8") as f:
-                run = subprocess.run([sys.executable, "-m", "corpus.cli", "detect", *map(str, model), "--json",
-                                      "--workers", str(workers), *map(str, inputs)], stdout=f,
-                                     stderr=subprocess.PIPE, text=True)
+            with out.open("w", encoding="utf-8") as f:  # GNU time: the peak RSS of the command itself (KB)
+                run = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(peak), sys.executable, "-m",
+                                      "corpus.cli", "detect", *map(str, model), "--json", "--workers", str(workers),
+                                      *map(str, inputs)], stdout=f, stderr=subprocess.PIPE, text=True)
             seconds = time.time() - clock
             if run.returncode:
                 raise SystemExit(run.stderr[-2000:])
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            rss = int(peak.read_text().split()[-1]) / 1024
             rows = [(o["id"], o["label"]) for o in map(json.loads, out.open(encoding="utf-8"))]
             labels[name, workers] = rows
             print(f"| {name} | {workers} | {seconds:.1f} | {size / 1e6 / seconds:.2f} | "

@@ -439,7 +439,8 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Det
     if len(held) < 40:  # a tiny recipe: calibrate on train paragraphs (in-sample; build.json says so)
         held = pairing.language_model_texts()
     try:
-        detector = train_detector(pairing.language_model_texts(), held, lexicon, spin_one, recipe.seed)
+        detector = train_detector(pairing.language_model_texts(), held, lexicon, spin_one, recipe.seed,
+                                  tone_policy=recipe.tone_marks)
     except ValueError as e:
         raise BuildError(f"cannot train the spin detector: {e}") from None
     detector.save(tmp)

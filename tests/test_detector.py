@@ -173,3 +173,31 @@ def test_the_batch_function_drops_into_datasets_map(small_build, seed_paragraphs
     assert labelled[0]["spin_label"] == "boilerplate"  # the seed's SEO title line
     direct = detector.label([p for _, p in seed_paragraphs])
     assert labelled["spin_score"] == [d.score for d in direct]
+
+
+RAY_SCRIPT = """
+import json, sys, logging
+import ray
+from corpus.spin.detector import DetectBatch
+ray.init(num_cpus=1, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+         logging_level=logging.WARNING)
+ray.data.DataContext.get_current().enable_progress_bars = False
+texts = json.loads(sys.stdin.read())
+ds = ray.data.from_items([{"text": t} for t in texts])
+rows = ds.map_batches(DetectBatch, fn_constructor_args=(sys.argv[1],), concurrency=1, batch_size=5).take_all()
+print(json.dumps({r["text"]: [r["spin_label"], r["spin_score"]] for r in rows}, ensure_ascii=False))
+ray.shutdown()
+"""
+
+
+def test_the_batch_class_drops_into_ray_map_batches(small_build, seed_paragraphs):
+    """The README's Ray Data example, run as a user would (its own process, a local Ray)."""
+    pytest.importorskip("ray")
+    texts = [p for _, p in seed_paragraphs]
+    run = subprocess.run([sys.executable, "-c", RAY_SCRIPT, str(small_build)], input=json.dumps(texts),
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    direct = load_detector(str(small_build)).label(texts)
+    assert got == {t: [d.label, d.score] for t, d in zip(texts, direct)}
+    assert [got[t][0] for t in texts].count("spun") == 7
