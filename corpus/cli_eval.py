@@ -175,6 +175,8 @@ def _load_split(dist: Path, config: str, split: str) -> list[dict]:
 
     import datasets
 
+    if not (dist / "build.json").is_file():  # not dist/ (every version mixed), nor a typo tried as a Hub repo id
+        fail(f"{dist}: not a built version folder (no build.json here; give DIST/<name>/<version>)", 2)
     datasets.disable_progress_bars()
     with tempfile.TemporaryDirectory(prefix="corpus-eval-") as cache:
         try:
@@ -207,25 +209,57 @@ def eval_command(
             fail(str(e), 2)
         name = baseline
     else:
-        by_id = {}
-        for n, line in enumerate(predictions.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                    by_id[obj["id"]] = str(obj["prediction"])
-                except (ValueError, KeyError, TypeError):
-                    fail(f"{predictions}:{n}: expected a JSON object with id and prediction", 2)
-        missing = [r["id"] for r in rows if r["id"] not in by_id]
-        if missing:
-            fail(f"{predictions}: no prediction for {len(missing)} of {len(rows)} rows (first: {missing[0]})", 2)
-        preds, name = [by_id[r["id"]] for r in rows], predictions.name
+        preds, name = [*_read_predictions(predictions, [r["id"] for r in rows])], predictions.name
     scores = evaluate_rows(rows, preds)
     typer.echo(f"{config}/{split}: {len(rows)} rows")
     typer.echo(format_table({name: scores}, ["exact_match", "cer", "wer", "chrf", "edit_precision",
                                              "edit_recall", "edit_f05", "error_reduction", "harm"]))
-    out.write_text(json.dumps({"dist": str(dist), "config": config, "split": split, "system": name,
-                               "scores": scores}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    try:
+        out.write_text(json.dumps({"dist": str(dist), "config": config, "split": split, "system": name,
+                                   "scores": scores}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        fail(f"{out}: cannot write the scores ({e.strerror or e})", 3)
     typer.echo(f"wrote {out}")
+
+
+def _read_predictions(path: Path, ids: list[str]) -> list[str]:
+    """The prediction of every row, in row order, from JSONL {"id": ..., "prediction": "..."}; a file that does not
+    give exactly one string per row is refused, with a count of each fault (a last-wins duplicate or a null scored
+    as "None" would change the figures silently)."""
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except IsADirectoryError:
+        fail(f"{path}: a folder, not a predictions file", 2)
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror or e})", 2)
+    except UnicodeDecodeError as e:
+        fail(f"{path}: not UTF-8 (byte {e.start})", 2)
+    wanted = set(ids)
+    by_id: dict[str, str] = {}
+    faults: dict[str, list[str]] = {"not a JSON object with a string id and a string prediction": [],
+                                    "duplicate id": [], "unknown id": []}
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            obj = None
+        if not (isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("prediction"), str)):
+            faults["not a JSON object with a string id and a string prediction"].append(f"line {n}")
+        elif obj["id"] in by_id:
+            faults["duplicate id"].append(f"line {n}")
+        elif obj["id"] not in wanted:
+            faults["unknown id"].append(f"line {n}")
+        else:
+            by_id[obj["id"]] = obj["prediction"]
+    missing = [i for i in ids if i not in by_id]
+    found = [f"{kind}: {len(where)} (first: {where[0]})" for kind, where in faults.items() if where]
+    if missing:
+        found.append(f"no prediction for {len(missing)} of {len(ids)} rows (first: {missing[0]})")
+    if found:
+        fail(f"{path}: " + "; ".join(found), 2)
+    return [by_id[i] for i in ids]
 
 
 def eval_detector_command(
