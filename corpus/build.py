@@ -428,6 +428,23 @@ def _mined_manifest(mined: Mined | None, configs: dict, learned: dict | None) ->
                        for n, shards in configs.get("mined", {}).items()}}
 
 
+def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
+    """A split without rows does not load (`datasets` refuses an empty split), so such a build stops here, saying
+    why, before anything is written into place."""
+    paragraphs = reading.paragraphs()
+    if not pairing.rows:
+        dropped = ", ".join(f"{reason} {n:,}" for reason, n in paragraphs["dropped"].items()) or "none"
+        raise BuildError(f"no paragraph survived: {paragraphs['input']:,} read, dropped by reason: {dropped}; "
+                         f"nothing written (see the recipe's [filters] and its sources)")
+    empty = [name for name in SPLITS if not pairing.rows_by_split[name]]
+    if empty:
+        documents = sum(pairing.documents_by_split.values())
+        raise BuildError(f"split{'s' * (len(empty) > 1)} {', '.join(empty)} came out empty: {pairing.rows:,} rows "
+                         f"from {documents:,} documents, and a document's paragraphs all go to one split "
+                         f"(by a hash of its id, ratios {recipe.splits}); add documents or change [splits]. "
+                         "Nothing written")
+
+
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Detector:
     """The build's spin detector (corpus.spin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
@@ -489,6 +506,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         seconds: dict[str, float] = {}
         with make_engine(engine, workers, ray_address) as runner:
             reading, pairing, data_shards, mined = stream(recipe, tmp, runner, quiet, seconds)
+            _refuse_empty(recipe, reading, pairing)
             if strict and reading.skipped:
                 first = reading.skipped[0]
                 raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: "

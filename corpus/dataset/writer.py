@@ -52,7 +52,7 @@ class ShardWriter:
             self._flush(n)
 
     def _flush(self, n: int) -> None:
-        buffered = pa.concat_tables(self.pending)
+        buffered = pa.concat_tables(self.pending) if self.pending else self.schema.empty_table()
         group, rest = buffered.slice(0, n), buffered.slice(n)
         self.pending, self.pending_rows, self.pending_sizes = [rest], rest.num_rows, self.pending_sizes[n:]
         if self.writer is None:
