@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -11,35 +10,6 @@ import typer
 
 from corpus.cli_errors import fail
 
-
-
-def read_paragraphs(paths: list[Path], field: str, tone_policy: str = "old") -> list[str]:
-    """Paragraphs of text files (segmented, boilerplate kept) or of a JSONL field, in input order; stdin if none;
-    normalised with `tone_policy` (a build's, so that its lexicon meets the text in the same form)."""
-    from corpus.text.normalize import normalize
-    from corpus.text.segment import segment
-
-    texts: list[str] = []
-    sources = [(str(p), p) for p in paths] or [("stdin", None)]
-    for name, path in sources:
-        try:
-            raw = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            fail(f"{name}: cannot read ({e})", 2)
-        if name.endswith(".jsonl"):
-            for n, line in enumerate(raw.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)[field]
-                except (ValueError, KeyError, TypeError):
-                    fail(f"{name}:{n}: expected a JSON object with a string field {field!r}", 2)
-                if not isinstance(value, str):
-                    fail(f"{name}:{n}: field {field!r} is not a string", 2)
-                texts.append(normalize(value, tone_policy))
-        else:
-            texts += [p for _, p in segment(normalize(raw, tone_policy))]
-    return texts
 
 
 def _restorer(lm: Path | None):
@@ -104,11 +74,14 @@ def detect_command(
     except EngineError as e:
         _fail(str(e), 2)
     finally:  # also when a later file stops the run: what was skipped before it is said
-        for message in skipped:
-            typer.secho(f"skipped {message}", fg=typer.colors.YELLOW, err=True)
-        if skipped.count > len(skipped):
-            typer.secho(f"... and {skipped.count - len(skipped):,} more skipped records", fg=typer.colors.YELLOW,
-                        err=True)
+        _say_skipped(skipped)
+
+
+def _say_skipped(skipped: _Skips) -> None:
+    for message in skipped:
+        typer.secho(f"skipped {message}", fg=typer.colors.YELLOW, err=True)
+    if skipped.count > len(skipped):
+        typer.secho(f"... and {skipped.count - len(skipped):,} more skipped records", fg=typer.colors.YELLOW, err=True)
 
 
 class _Skips(list):
@@ -149,10 +122,11 @@ def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, 
 
 
 def restore_command(
-    paths: list[Path] = typer.Argument(None, help="Text or JSONL files (stdin when none)."),
+    paths: list[Path] = typer.Argument(None, help="Text, JSONL (.jsonl, .jsonl.gz) or Parquet files; stdin (text) "
+                                       "when none."),
     lm: Path = typer.Option(None, "--lm", help="Language model of a build (DIST/lm.tsv.gz); the build's lexicon "
                             "beside it is used too. Without it only formatting artifacts are undone."),
-    field: str = typer.Option("noisy", "--field", help="JSONL field holding the spun paragraph."),
+    field: str = typer.Option("noisy", "--field", help="JSONL field or Parquet column holding the spun paragraph."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per paragraph with the edits."),
 ) -> None:
     """The lexicon baseline de-spinner: restored paragraphs in input order, one per line."""
@@ -160,8 +134,14 @@ def restore_command(
 
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
+    from corpus.spin.detect_stream import records
+
     restorer, tone_policy = _restorer(lm)
-    texts = read_paragraphs(paths or [], field, tone_policy)
+    skipped = _Skips()
+    try:  # the same readers as `corpus detect` (and, for text, the build): formats, encodings, bad records
+        texts = [text for _, text in records(paths or [], field, None, tone_policy, skipped)]
+    finally:
+        _say_skipped(skipped)
     for text, (restored, edits) in zip(texts, restorer.restore_many(texts)):
         if as_json:
             typer.echo(json.dumps({"noisy": text, "restored": restored, "edits": [as_dict(e) for e in edits]},

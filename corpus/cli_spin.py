@@ -67,9 +67,14 @@ def spin_command(
     loaded = _recipe(recipe)
     lexicon = _lexicons(loaded).lexicon
     if text is None:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.isatty():
             fail("give a TEXT argument or pipe text on stdin", 2)
-        text = sys.stdin.read()
+        from corpus.sources import Skip
+        from corpus.sources.text import decode
+
+        text = decode(sys.stdin.buffer.read(), "stdin", "spin")  # the build's reader: UTF-16, Windows-1258, gzip
+        if isinstance(text, Skip):
+            fail(f"stdin: cannot read: {text.reason}", 2)
     clean = normalize(text, loaded.tone_marks if loaded else "old").strip()
     if not clean:
         fail("nothing to spin: the text is empty", 2)

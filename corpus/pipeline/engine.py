@@ -34,7 +34,7 @@ class LocalEngine:
         if self.workers == 1:
             yield from map(task, items)
             return
-        pool = multiprocessing.get_context("fork").Pool(self.workers)
+        pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
         try:
             window: deque = deque()
             for item in items:
@@ -62,6 +62,8 @@ class RayEngine:
         import logging
 
         logging.getLogger("ray").setLevel(logging.WARNING)  # one line per error, not Ray's progress chatter
+        if self.address:
+            _reachable(self.address)
         if not ray.is_initialized():
             local = {"num_cpus": self.workers, "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
             ray.init(**({"address": self.address} if self.address else local), log_to_driver=False,
@@ -101,6 +103,37 @@ class RayEngine:
 
 
 _PICKLED = "__corpus_pickled_result__"
+
+
+def _die_with_parent() -> None:
+    """A pool worker ends with its driver (Linux: PR_SET_PDEATHSIG), quietly: a driver killed alone otherwise
+    leaves workers printing BrokenPipe tracebacks as they try to hand back their results."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the workers still end when their pipe breaks
+    if os.getppid() == 1:  # the driver died before the call above
+        os._exit(0)
+
+
+def _reachable(address: str, seconds: float = 10.0) -> None:
+    """Fail fast on a Ray address nothing answers at (ray.init retries for minutes); "auto" is Ray's to find."""
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineError(f"--ray-address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as e:
+        raise EngineError(f"no Ray cluster answers at {address} ({e.strerror or e}); start one with `ray start "
+                          "--head`, or leave out --ray-address for a local Ray") from None
 
 
 class EngineError(RuntimeError):

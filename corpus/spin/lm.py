@@ -59,6 +59,8 @@ class NgramModel:
             for line in f:
                 key, _, value = line.rstrip("\n").rpartition("\t")
                 counts[key] = int(value)
+        if "" not in counts:  # every model counts its tokens under the empty key
+            raise ValueError(f"{path}: no token count, not a language model of this toolkit")
         return cls(counts)
 
     def logprob(self, history: tuple[str, ...], word: str) -> float:
