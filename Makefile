@@ -20,7 +20,8 @@ publish: $(STAMP)
 
 # Noise-model throughput (the toolkit's lexicon and a generated 40,000-group spintax dictionary), the held-back
 # half protocol (out-of-sample against in-sample restoration, two default builds), the spin detector on spinning
-# it has never seen (per domain and across domains) and `corpus detect` throughput over the large inputs, mining
+# it has never seen (per domain and across domains) and `corpus detect` throughput over the large inputs,
+# near-duplicate removal on templated text (1k/4k/20k paragraphs, bounded against every candidate), mining
 # a 300-page test crawl beside recipes/large.toml's sources (pairs, learned lexicon, restorer; beside a naive
 # miner), then whole builds of recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a naive baseline
 # (about 30 minutes on 2 cores).
@@ -29,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.noise
 	$(BIN)/python -m benchmarks.heldout
 	$(BIN)/python -m benchmarks.detect
+	$(BIN)/python -m benchmarks.dedup
 	$(BIN)/python -m benchmarks.mining --large
 	$(BIN)/python -m benchmarks.build $(BENCH_ARGS)
 

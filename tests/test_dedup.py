@@ -82,3 +82,27 @@ def test_shingle_hashes_survive_a_full_memo(law_paragraphs, monkeypatch):
     offsets, hashes = dedup.shingle_sets(texts, 3)
     assert len(dedup._syllable_hashes) <= 5 and len(hashes) > 5_000
     assert (offsets == expected[0]).all() and (hashes == expected[1]).all()
+
+
+def test_templated_text_keeps_the_index_bounded_and_finds_every_planted_twin():
+    """A notice repeated 3,000 times with a few words changed: before, one band key gathered thousands of kept
+    paragraphs and each new one was compared with all of them (quadratic: 4k paragraphs 32 s). Now no key holds
+    more than MAX_BUCKET, and the planted near twins (one in 50) are all still found."""
+    from benchmarks.dedup import templated
+    from corpus.dedup import MAX_BUCKET, NearIndex, fingerprints
+
+    texts = templated(3000)
+    settings = DedupSettings()
+    index = NearIndex(settings)
+    found = {}
+    for i, (keys, shingles) in enumerate(fingerprints(texts, settings)):
+        twin = index.match(keys, shingles)
+        if twin is None:
+            index.add(str(i), keys, shingles)
+        else:
+            found[i] = int(twin)
+    sizes = [len(v) if isinstance(v, list) else 1 for bucket in index.buckets for v in bucket.values()]
+    assert max(sizes) == MAX_BUCKET  # the template's keys filled up, and stopped there
+    planted = {k: k - 37 for k in range(49, 3000, 50)}
+    assert all(found.get(k) is not None for k in planted), [k for k in planted if k not in found]
+    assert all(texts[found[k]] == texts[planted[k]] for k in planted)
