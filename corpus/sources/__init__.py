@@ -56,11 +56,16 @@ class DocumentIds:
     not depend on how inputs were cut into shards."""
 
     def __init__(self):
-        self.origins: dict[tuple[str, str], str] = {}
+        self.owners: dict[tuple[str, str], str] = {}  # every id given out so far -> the origin it names
 
     def unique(self, source: str, doc_id: str, origin: str) -> str:
-        first = self.origins.setdefault((source, doc_id), origin)
-        return doc_id if first == origin else f"{doc_id}@{origin}"
+        """The same answer for the same document every time. A record whose own id is one made here earlier
+        ("a@f.jsonl:2" written into the data) gets another one in turn (`#2`, `#3`, ...): ids never repeat."""
+        candidate, n = doc_id, 1
+        while self.owners.setdefault((source, candidate), origin) != origin:
+            n += 1
+            candidate = f"{doc_id}@{origin}" if n == 2 else f"{doc_id}@{origin}#{n - 1}"
+        return candidate
 
 
 def read_source(source) -> Iterator[Document | Skip]:
