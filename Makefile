@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RECIPE ?= recipes/default.toml
 STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
 
 .PHONY: build test bench publish setup clean
 
 build: $(STAMP)
 	$(BIN)/corpus build $(RECIPE) --validate
 
-test: $(STAMP)
+test: $(TESTED)
 	$(BIN)/python -m pytest
 
 # make publish REPO=org/name [ARGS=--dry-run]: build (or reuse) the default recipe's version, then publish it.
@@ -26,7 +27,7 @@ publish: $(STAMP)
 # miner), then whole builds of recipes/large.toml and a x8 blow-up, 1 and 2 workers, beside a naive baseline
 # (about 30 minutes on 2 cores).
 # BENCH_ARGS="--scales 1 --workers 2" for a quick look.
-bench: $(STAMP)
+bench: $(TESTED)
 	$(BIN)/python -m benchmarks.noise
 	$(BIN)/python -m benchmarks.heldout
 	$(BIN)/python -m benchmarks.detect
@@ -36,11 +37,16 @@ bench: $(STAMP)
 
 setup: $(STAMP)
 
+# `make build` installs the toolkit alone; `make test` and `make bench` add the test tools and Ray (~240 MB).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TESTED): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
+	touch $(TESTED)
 
 clean:
 	rm -rf dist .pytest_cache

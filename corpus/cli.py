@@ -31,7 +31,7 @@ def build(
                                 "byte-identical whatever the number."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 3, nothing written) if any input is skipped."),
     engine: str = typer.Option("local", "--engine", help="Where row-local work runs: local (a process pool) or "
-                               "ray (Ray Data; pip install '.[ray]'). The output is byte-identical."),
+                               "ray (Ray Data; pip install '.\\[ray]'). The output is byte-identical."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, "
                                     "else a local Ray with --workers CPUs)."),
 ) -> None:

@@ -59,7 +59,7 @@ def mine_command(
     tone_marks: str = typer.Option("old", "--tone-marks", help="old (hòa), new (hoà) or keep."),
     workers: int = typer.Option(0, "--workers", "-w", help="Processes to use (0 = all cores); the output is the "
                                 "same whatever the number."),
-    engine: str = typer.Option("local", "--engine", help="local or ray (pip install '.[ray]')."),
+    engine: str = typer.Option("local", "--engine", help="local or ray (pip install '.\\[ray]')."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
