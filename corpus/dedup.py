@@ -22,6 +22,7 @@ from corpus.memo import Memo
 from corpus.spin.lm import _SYLLABLE
 
 _CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes
+_ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x num_perm x 12 bytes
 # Bounded work per paragraph, whatever the input. Templated text (a notice repeated with a few words changed) puts
 # thousands of kept paragraphs under one band key without any being a near twin: every new paragraph was compared
 # with all of them (1k paragraphs 2.0 s, 2k 7.6 s, 4k 31.8 s). A band key stops collecting members at MAX_BUCKET,
@@ -117,7 +118,19 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def band_keys(offsets: np.ndarray, hashes: np.ndarray, layout: tuple[int, int], seed: int = 1) -> np.ndarray:
     """One row of `bands` 64-bit LSH keys per shingle set: its 32-bit MinHash signature of bands x rows
-    permutations, folded band by band (layout: (bands, rows))."""
+    permutations, folded band by band (layout: (bands, rows)). Computed _ROWS sets at a time: the signatures
+    take num_perm x 12 bytes per set (10^6 paragraphs in one shard once took 1.5 GB here)."""
+    count = len(offsets) - 1
+    if count <= _ROWS:
+        return _band_keys(offsets, hashes, layout, seed)
+    return np.concatenate([_band_keys(offsets[i : i + _ROWS + 1] - offsets[i], hashes, layout, seed,
+                                      int(offsets[i])) for i in range(0, count, _ROWS)])
+
+
+def _band_keys(offsets: np.ndarray, hashes: np.ndarray, layout: tuple[int, int], seed: int,
+               base: int = 0) -> np.ndarray:
+    """band_keys of the sets at hashes[base + offsets[k] : base + offsets[k + 1]]."""
+    hashes = hashes[base : base + int(offsets[-1])]
     bands, rows = layout
     count = len(offsets) - 1
     a, b = _permutations(bands * rows, seed)

@@ -25,7 +25,7 @@ def add_bad_inputs(recipe):
 
 
 def test_skipped_inputs_exit_1_and_strict_writes_nothing(tmp_path, wiki_articles):
-    recipe = write_small_recipe(tmp_path, wiki_articles[:6])
+    recipe = write_small_recipe(tmp_path, wiki_articles[:20])
     add_bad_inputs(recipe)
     strict = cli("build", recipe, "--out", tmp_path / "strict", "--strict", "--quiet")
     assert strict.returncode == 3 and "--strict: 3 inputs could not be read" in strict.stderr

@@ -1,5 +1,6 @@
 """Near-duplicate removal on the civil code, the rejects table, and the leakage check of `corpus validate`."""
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.dataset.validate import near_leakage
@@ -106,3 +107,16 @@ def test_templated_text_keeps_the_index_bounded_and_finds_every_planted_twin():
     planted = {k: k - 37 for k in range(49, 3000, 50)}
     assert all(found.get(k) is not None for k in planted), [k for k in planted if k not in found]
     assert all(texts[found[k]] == texts[planted[k]] for k in planted)
+
+
+def test_band_keys_in_blocks_equal_band_keys_at_once():
+    """band_keys works through large shards a block of sets at a time (memory): the keys must not depend on it."""
+    from corpus.dedup import _ROWS, band_keys, shingle_sets
+
+    texts = [f"Điều {k}. Người lao động số {k % 97} có quyền làm việc và học nghề {k % 13}." for k in range(_ROWS + 500)]
+    offsets, hashes = shingle_sets(texts, 3)
+    together = band_keys(offsets, hashes, (25, 5))
+    head, tail = texts[:300], texts[300:]
+    parts = [band_keys(*shingle_sets(part, 3), (25, 5)) for part in (head, tail)]
+    assert together.shape == (len(texts), 25)
+    assert (together == np.concatenate(parts)).all()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -99,17 +100,25 @@ def _fingerprint(table: pa.Table, recipe) -> pa.Table:
     texts = table.column("text").to_pylist()
     live = [r == "" for r in table.column("reason").to_pylist()]
     digests = [hashlib.blake2b(t.encode(), digest_size=16).digest() if ok else None for t, ok in zip(texts, live)]
-    candidates = [t if ok else "" for t, ok in zip(texts, live)]
-    if recipe.dedup.enabled:
-        offsets, hashes = shingle_sets(candidates, recipe.dedup.shingle)
+    if recipe.dedup.enabled:  # only paragraphs still in the running: a dropped one costs no fingerprint
+        running = np.flatnonzero(live)
+        offsets, hashes = shingle_sets([texts[i] for i in running], recipe.dedup.shingle)
         keys = band_keys(offsets, hashes, recipe.dedup.bands)
-        shingles = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(hashes, pa.uint64()))
-        bands = pa.ListArray.from_arrays(pa.array(range(0, keys.size + 1, keys.shape[1]), pa.int32()),
+        shingles = pa.ListArray.from_arrays(_spread(np.diff(offsets), running, len(texts)),
+                                            pa.array(hashes, pa.uint64()))
+        bands = pa.ListArray.from_arrays(_spread(np.full(len(running), keys.shape[1]), running, len(texts)),
                                          pa.array(keys.reshape(-1), pa.uint64()))
     else:
         shingles = bands = pa.array([[]] * len(texts), pa.list_(pa.uint64()))
     return (table.append_column("digest", pa.array(digests, pa.binary(16)))
             .append_column("bands", bands).append_column("shingles", shingles))
+
+
+def _spread(lengths: np.ndarray, rows: np.ndarray, count: int) -> pa.Array:
+    """List offsets for `count` rows where only `rows` hold values (`lengths` of them); the others are empty."""
+    per_row = np.zeros(count, dtype=np.int64)
+    per_row[rows] = lengths
+    return pa.array(np.concatenate([[0], np.cumsum(per_row)]), pa.int32())
 
 
 def _unique_ids(table: pa.Table, ids) -> pa.Table:
