@@ -615,6 +615,9 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             "wall_seconds": round(time.time() - started, 2),
             "stage_seconds": seconds,
         }
+        from corpus.dataset.validate import file_records  # every file written so far (README.md too), hashed
+
+        manifest["files"] = file_records(tmp)  # last: validate and publish check the folder against this list
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
         if target.exists():

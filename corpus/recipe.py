@@ -238,7 +238,8 @@ def template_problems(path: Path) -> list[str]:
         if found else []
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """A file's sha256, read a megabyte at a time."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -277,7 +278,7 @@ def _inspect(name: str, path: Path, wildcard: bool) -> InputFile | None:
     if not stat.S_ISREG(info.st_mode):
         return InputFile(name, path, 0, "", "not a regular file (a pipe, socket or device)")
     try:
-        return InputFile(name, path, info.st_size, _sha256(path))
+        return InputFile(name, path, info.st_size, sha256_file(path))
     except OSError as e:
         return InputFile(name, path, info.st_size, "", f"cannot be read ({e.strerror})")
 

@@ -3,21 +3,32 @@
 Idempotent (the same version and fingerprint again changes nothing), refuses a tag that already points at
 other content, resumable (a release whose commit landed but whose tag did not is completed by a rerun), and
 careful with the token: it is only ever handed to the client, and scrubbed from every message we print.
+
+Only what the build made is sent: the folder must validate (`corpus validate`), and the release is exactly the files
+build.json lists (plus build.json), checked again just before the commit; a symbolic link or a file the build did
+not write stops the release before anything is uploaded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # Exit codes of `corpus publish` (0 success; 2 is usage, as everywhere in the CLI).
+INVALID = 1  # the folder is not a valid build (as `corpus validate` exits)
 NO_TOKEN, AUTH, NOT_WRITABLE, NETWORK, TAG_CONFLICT, PARENT_CONFLICT, HUB_ERROR = 4, 5, 6, 7, 8, 9, 10
 RETRIES = 3  # attempts for timeouts and 5xx, with backoff
 KEEP_REMOTE = {".gitattributes"}
+_REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")  # the Hub's rule for ORG and NAME
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}")  # becomes the tag v<version>
+_FINGERPRINT = re.compile(r"[0-9A-Za-z:._-]{1,128}")
 
 
 class PublishError(RuntimeError):
@@ -41,31 +52,100 @@ class Plan:
         return "\n".join(lines)
 
 
+def check_repo(repo: object) -> None:
+    """ORG/NAME as the Hub accepts it: letters, digits, '-', '_', '.', neither starting nor ending with '-' or '.',
+    no '--' or '..', not ending in '.git' (so nothing like '../evil', 'a b/c' or 'org/.git' reaches a URL)."""
+    parts = repo.split("/") if isinstance(repo, str) else []
+    if (len(parts) != 2 or not all(_REPO_PART.fullmatch(part) for part in parts) or "--" in repo or ".." in repo
+            or repo.lower().endswith(".git")):
+        raise PublishError(f"--repo must be ORG/NAME (letters, digits, '-', '_' and '.', not starting or ending "
+                           f"with '-' or '.', no '--' or '..', not ending in '.git'), got {repo!r}", 2)
+
+
 def plan(dist: Path, repo: str) -> Plan:
-    """What a release of this folder contains; reads nothing from the network."""
+    """What a release of this folder contains: build.json and the files it lists, after `corpus validate` passes.
+    Reads nothing from the network."""
+    from corpus.dataset.validate import MANIFEST, file_problems, listed_files, validate
+
+    check_repo(repo)
     try:
-        manifest = json.loads((dist / "build.json").read_text(encoding="utf-8"))
+        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise PublishError(f"{dist} is not a built version (build.json: {e})", 2) from None
-    if repo.count("/") != 1 or not all(repo.split("/")):
-        raise PublishError(f"--repo must be ORG/NAME, got {repo!r}", 2)
-    files = []
-    for path in sorted(p for p in dist.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        files.append({"path": path.relative_to(dist).as_posix(), "bytes": len(data),
-                      "sha256": hashlib.sha256(data).hexdigest(), "local": path})
-    return Plan(repo, f"v{manifest['version']}", manifest["version"], manifest["fingerprint"], files)
+    if not isinstance(manifest, dict):
+        raise PublishError(f"{dist} is not a built version (build.json is not a JSON object)", 2)
+    version, fingerprint = manifest.get("version"), manifest.get("fingerprint")
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        raise PublishError(f"{dist}: build.json has no usable `version` (got {version!r:.80}); nothing was sent", 2)
+    if not isinstance(fingerprint, str) or not _FINGERPRINT.fullmatch(fingerprint):
+        raise PublishError(f"{dist}: build.json has no usable `fingerprint` (got {fingerprint!r:.80}); "
+                           f"nothing was sent", 2)
+    # first the cheap question: exactly the build's files, no links, nothing added (a stray file may hold anything)
+    if problems := file_problems(dist, manifest):
+        raise PublishError(f"refusing to publish {dist}: it does not hold exactly the files build.json lists; "
+                           f"nothing was sent:\n" + "\n".join(f"  - {p}" for p in problems), INVALID)
+    try:
+        report = validate(dist, check_files=False)  # the files were just checked
+    except Exception as e:  # validation itself failing is a reason not to publish, not a traceback
+        raise PublishError(f"refusing to publish {dist}: validation failed ({type(e).__name__}: {e})", INVALID) \
+            from None
+    if not report.ok:
+        raise PublishError(f"refusing to publish {dist}: `corpus validate` finds it invalid; nothing was sent:\n"
+                           + "\n".join(f"  - {p}" for p in report.problems), INVALID)
+    listed, _ = listed_files(manifest)
+    data = (dist / MANIFEST).read_bytes()
+    files = [{**entry, "local": dist / path} for path, entry in listed.items()]
+    files.append({"path": MANIFEST, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                  "local": dist / MANIFEST})
+    return Plan(repo, f"v{version}", version, fingerprint, sorted(files, key=lambda f: f["path"]))
+
+
+def changed_since_planned(release: Plan) -> list[str]:
+    """Files of the plan that are no longer the regular file, of that size and sha256, that was checked."""
+    changed = []
+    for f in release.files:
+        try:
+            info = os.lstat(f["local"])
+            if not stat.S_ISREG(info.st_mode) or info.st_size != f["bytes"]:
+                changed.append(f["path"])
+                continue
+            h = hashlib.sha256()
+            with open(f["local"], "rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    h.update(block)
+            if h.hexdigest() != f["sha256"]:
+                changed.append(f["path"])
+        except OSError:
+            changed.append(f["path"])
+    return changed
 
 
 def _scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+    if not token:
+        return text
+    from urllib.parse import quote
+
+    for form in {token, quote(token, safe=""), quote(token)}:
+        text = text.replace(form, "***")
+    return text
+
+
+def _usable_token(token: str) -> bool:
+    """What an HTTP header can carry: printable ASCII without spaces (a pasted token with an accent or a newline
+    would otherwise fail deep inside the client)."""
+    return token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
 
 
 def _classify(error: Exception, token: str | None, action: str) -> PublishError:
+    import httpx2
     from huggingface_hub.errors import HfHubHTTPError
 
     status = getattr(getattr(error, "response", None), "status_code", None)
-    message = _scrub(str(error).splitlines()[0] if str(error) else type(error).__name__, token)
+    message = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+    server = getattr(error, "server_message", None)
+    if isinstance(server, str) and server.strip() and server.strip() not in message:
+        message = f"{message} ({' '.join(server.split())[:300]})"
+    message = _scrub(message, token)
     if isinstance(error, HfHubHTTPError) and status is not None:
         if status == 401:
             return PublishError(f"{action}: the Hub rejected the token (401). Check HF_TOKEN.", AUTH)
@@ -77,6 +157,9 @@ def _classify(error: Exception, token: str | None, action: str) -> PublishError:
         if status == 409:
             return PublishError(f"{action}: conflict (409): {message}", TAG_CONFLICT)
         return PublishError(f"{action}: the Hub answered {status}: {message}", HUB_ERROR)
+    if not isinstance(error, (httpx2.HTTPError, OSError)):
+        return PublishError(f"{action}: unexpected answer from the Hub ({type(error).__name__}: {message})",
+                            HUB_ERROR)
     return PublishError(f"{action}: cannot reach the Hub ({type(error).__name__}: {message})", NETWORK)
 
 
@@ -89,13 +172,10 @@ def _transient(error: Exception) -> bool:
 
 def _call(action: str, fn, token: str | None, *args, **kwargs):
     """Run one Hub call, retrying timeouts and 5xx with backoff, turning failures into PublishErrors."""
-    import httpx2
-    from huggingface_hub.errors import HfHubHTTPError
-
     for attempt in range(RETRIES):
         try:
             return fn(*args, **kwargs)
-        except (HfHubHTTPError, httpx2.HTTPError, OSError) as e:
+        except Exception as e:  # noqa: BLE001  whatever the client raises becomes one clear message, no traceback
             if attempt + 1 < RETRIES and _transient(e):
                 time.sleep(0.5 * 2**attempt)
                 continue
@@ -106,7 +186,13 @@ def _remote_fingerprint(api, repo: str, revision: str, token: str | None) -> str
     """The fingerprint recorded in build.json at a revision, or None when it has no build.json."""
     with tempfile.TemporaryDirectory(prefix="corpus-publish-") as cache:
         path = _call("reading the published build.json", _download_or_none, token, api, repo, revision, cache)
-        return json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint") if path else None
+        if not path:
+            return None
+        try:
+            fingerprint = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
+        except (OSError, ValueError, AttributeError):  # not our build.json: not a fingerprint either
+            return None
+        return fingerprint if isinstance(fingerprint, str) else None
 
 
 def _download_or_none(api, repo: str, revision: str, cache: str) -> str | None:
@@ -120,11 +206,27 @@ def _download_or_none(api, repo: str, revision: str, cache: str) -> str | None:
 
 def publish(release: Plan, private: bool = False, create_pr: bool = False, say=print) -> str:
     """Publish; returns what happened ("published", "tagged", "unchanged", "pull request")."""
-    from huggingface_hub import HfApi, get_token
+    from huggingface_hub import get_token
 
     token = get_token()
     if not token:
         raise PublishError("no Hugging Face token: set HF_TOKEN or run `hf auth login`", NO_TOKEN)
+    if not _usable_token(token):
+        raise PublishError("the Hugging Face token holds characters an HTTP header cannot carry (non-ASCII, spaces "
+                           "or control characters): check HF_TOKEN or `hf auth login`", AUTH)
+    check_repo(release.repo)
+    try:  # every message, ours or the server's (which may echo the token back), is scrubbed
+        return _publish(release, private, create_pr, lambda message: say(_scrub(str(message), token)), token)
+    except PublishError as e:
+        raise PublishError(_scrub(str(e), token), e.code) from None
+    except Exception as e:  # noqa: BLE001  an answer the client did not expect: one message, never a traceback
+        raise PublishError(_scrub(f"unexpected answer from the Hub ({type(e).__name__}: {e})", token),
+                           HUB_ERROR) from None
+
+
+def _publish(release: Plan, private: bool, create_pr: bool, say, token: str) -> str:
+    from huggingface_hub import HfApi
+
     api = HfApi(token=token)
     repo = release.repo
     _call("creating the repo", api.create_repo, token, repo, repo_type="dataset", exist_ok=True, private=private)
@@ -135,7 +237,7 @@ def publish(release: Plan, private: bool = False, create_pr: bool = False, say=p
         if published == release.fingerprint:
             say(f"{repo}@{release.tag} already holds fingerprint {release.fingerprint}: nothing to do")
             return "unchanged"
-        raise PublishError(f"tag {release.tag} of {repo} already exists with fingerprint {published}, not "
+        raise PublishError(f"tag {release.tag} of {repo} already exists with fingerprint {published!s:.80}, not "
                            f"{release.fingerprint}: a published version is immutable; bump the version",
                            TAG_CONFLICT)
     head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
@@ -158,6 +260,9 @@ def _commit(api, release: Plan, head: str | None, create_pr: bool, token: str) -
 
     remote = set(_call("listing files", api.list_repo_files, token, release.repo, repo_type="dataset",
                        revision=head)) if head else set()
+    if changed := changed_since_planned(release):  # the last look before anything is uploaded
+        raise PublishError(f"files changed since they were checked, nothing was uploaded: {', '.join(changed)}; "
+                           f"run publish again (after rebuilding, if the build is not yours)", INVALID)
     ours = {f["path"] for f in release.files}
     operations = [CommitOperationAdd(path_in_repo=f["path"], path_or_fileobj=str(f["local"])) for f in release.files]
     operations += [CommitOperationDelete(path_in_repo=p) for p in sorted(remote - ours - KEEP_REMOTE)]
@@ -167,9 +272,16 @@ def _commit(api, release: Plan, head: str | None, create_pr: bool, token: str) -
                      commit_description=f"Built with fingerprint {release.fingerprint}.")
     except PublishError as e:
         # a commit whose answer was lost may have landed: a retry then sees a moved head (412)
-        refs = api.list_repo_refs(release.repo, repo_type="dataset")
-        now = next((b.target_commit for b in refs.branches if b.name == "main"), None)
-        if now and now != head and _remote_fingerprint(api, release.repo, now, token) == release.fingerprint:
+        try:
+            refs = _call("checking whether the commit landed", api.list_repo_refs, token, release.repo,
+                         repo_type="dataset")
+            now = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+            landed = bool(now and now != head
+                          and _remote_fingerprint(api, release.repo, now, token) == release.fingerprint)
+        except PublishError as again:
+            raise PublishError(f"{e}; then {again}. Whether the commit landed is unknown: run publish again "
+                               f"(it completes a landed release, or commits it anew)", e.code) from None
+        if landed:
             return now
         raise e
     if create_pr:

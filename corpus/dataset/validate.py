@@ -1,19 +1,24 @@
 """`corpus validate`: prove a built folder is what it claims, by loading it the way users will.
 
-Loads with `datasets` in a fresh cache (so nothing stale answers), then checks the Features, split sizes
-against the card and the manifest, every row's edits, document leakage between splits, and that the
-manifest accounts for every input paragraph.
+First checks that the folder holds exactly the files build.json lists (no missing, extra, resized or altered
+file, no symbolic link), then loads with `datasets` in a fresh cache (so nothing stale answers) and checks the
+Features, split sizes against the card and the manifest, every row's edits, document leakage between splits, and
+that the manifest accounts for every input paragraph.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.dataset.features import FEATURES, ORIGINS
+from corpus.recipe import sha256_file
 from corpus.spin.edits import check
 
 
@@ -27,18 +32,177 @@ class Report:
         return not self.problems
 
 
-def validate(folder: Path) -> Report:
-    import datasets
-    from huggingface_hub import DatasetCard
+MANIFEST = "build.json"
+SHOWN = 30  # file problems listed one by one; the rest are counted
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
+
+def folder_tree(folder: Path) -> tuple[dict[str, Path], list[str], list[str]]:
+    """What is under `folder`, without following links: regular files by relative POSIX path, symbolic links
+    (to files or folders), and anything else that is neither a file nor a folder (fifos, sockets, devices)."""
+    regular: dict[str, Path] = {}
+    links: list[str] = []
+    odd: list[str] = []
+
+    def unreadable(error: OSError) -> None:
+        odd.append(f"{Path(error.filename).relative_to(folder).as_posix()} (cannot list: {error.strerror})")
+
+    for root, dirs, files in os.walk(folder, followlinks=False, onerror=unreadable):
+        for name in sorted(dirs + files):
+            path = Path(root, name)
+            rel = path.relative_to(folder).as_posix()
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                links.append(rel)
+            elif stat.S_ISREG(mode):
+                regular[rel] = path
+            elif not stat.S_ISDIR(mode):
+                odd.append(rel)
+    return regular, sorted(links), sorted(odd)
+
+
+def file_records(folder: Path) -> list[dict]:
+    """The `files` list of build.json: every regular file under `folder` but build.json itself, as
+    {path (relative, POSIX), bytes, sha256}, sorted by path. Called by the build once everything else is written."""
+    regular, _, _ = folder_tree(folder)
+    return [{"path": rel, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            for rel, path in sorted(regular.items()) if rel != MANIFEST]
+
+
+def safe_relative(path: object) -> bool:
+    """A relative POSIX path that stays inside the folder: no '..', no absolute path, no backslash, no empty part."""
+    return (isinstance(path, str) and bool(path) and "\\" not in path and "\0" not in path
+            and not path.startswith("/") and all(part not in ("", ".", "..") for part in path.split("/")))
+
+
+def listed_files(manifest: dict) -> tuple[dict[str, dict], list[str]]:
+    """build.json's `files`, by path, and what is wrong with the list itself."""
+    entries = manifest.get("files")
+    if not isinstance(entries, list) or not entries:
+        return {}, ["build.json lists no `files` (path, bytes, sha256 of everything the build wrote), so the "
+                    "folder cannot be checked against it; rebuild it with this toolkit"]
+    listed: dict[str, dict] = {}
+    wrong: list[str] = []
+    for i, entry in enumerate(entries):
+        path = entry.get("path") if isinstance(entry, dict) else None
+        size = entry.get("bytes") if isinstance(entry, dict) else None
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not safe_relative(path) or path == MANIFEST:
+            wrong.append(f"build.json files[{i}]: {path!r} is not a relative path inside the folder")
+        elif not isinstance(size, int) or isinstance(size, bool) or size < 0 \
+                or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            wrong.append(f"build.json files[{i}] ({path}): needs an integer `bytes` and a hex `sha256`")
+        elif path in listed:
+            wrong.append(f"build.json lists {path} twice")
+        else:
+            listed[path] = {"path": path, "bytes": size, "sha256": digest}
+    return listed, wrong
+
+
+def file_problems(folder: Path, manifest: dict, figures: dict | None = None) -> list[str]:
+    """Every file build.json lists is there with its size and sha256; nothing else is (but build.json); no links."""
+    listed, problems = listed_files(manifest)
+    if not listed and problems:
+        return problems
+    regular, links, odd = folder_tree(folder)
+    found: list[str] = []
+    found += [f"{rel}: a symbolic link; a build writes none" for rel in links]
+    found += [f"{rel}: not a regular file" for rel in odd]
+    for rel in sorted(set(regular) - set(listed) - {MANIFEST}):
+        found.append(f"{rel}: extra file, not written by the build (not in build.json)")
+    for rel, entry in sorted(listed.items()):
+        path = regular.get(rel)
+        if path is None:
+            if rel not in links:
+                found.append(f"{rel}: missing (build.json lists it)")
+            continue
+        try:
+            size = path.stat().st_size
+            if size != entry["bytes"]:
+                found.append(f"{rel}: altered ({size} bytes, build.json says {entry['bytes']})")
+            elif sha256_file(path) != entry["sha256"]:
+                found.append(f"{rel}: altered (sha256 differs from build.json)")
+        except OSError as e:
+            found.append(f"{rel}: cannot be read ({e.strerror or e})")
+    if figures is not None:
+        figures["files checked against build.json"] = len(listed)
+    problems += found[:SHOWN]
+    if len(found) > SHOWN:
+        problems.append(f"... and {len(found) - SHOWN} more files that do not match build.json")
+    return problems
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def shape_problems(manifest: dict) -> list[str]:
+    """What validation reads from build.json, present and of the right type (so a damaged one is reported, not
+    crashed on)."""
+    wrong = []
+    splits = manifest.get("splits")
+    if not isinstance(splits, dict) or not splits:
+        wrong.append(f"build.json: `splits` must be a non-empty object of split -> {{rows, ...}}, got {splits!r:.80}")
+    else:
+        wrong += [f"build.json: splits.{n} has no row count" for n, s in splits.items()
+                  if not isinstance(s, dict) or not _count(s.get("rows"))]
+    real = manifest.get("real")
+    if real is not None and not (isinstance(real, dict) and _count(real.get("rows"))):
+        wrong.append("build.json: `real` must be null or an object with a row count")
+    mined = manifest.get("mined")
+    if mined is not None:
+        mined_splits = mined.get("splits") if isinstance(mined, dict) else None
+        if not isinstance(mined, dict) or (mined_splits is not None and not (
+                isinstance(mined_splits, dict)
+                and all(isinstance(s, dict) and _count(s.get("rows")) for s in mined_splits.values()))):
+            wrong.append("build.json: `mined` must be null or an object whose splits have row counts")
+    recipe = manifest.get("recipe")
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("dedup"), (dict, type(None))):
+        wrong.append("build.json: `recipe` must be an object (with `dedup` an object or absent)")
+    counts = manifest.get("counts")
+    paragraphs = counts.get("paragraphs") if isinstance(counts, dict) else None
+    if not (isinstance(counts, dict) and _count(counts.get("rows")) and isinstance(paragraphs, dict)
+            and _count(paragraphs.get("input")) and _count(paragraphs.get("paired"))
+            and isinstance(paragraphs.get("dropped"), dict)
+            and all(_count(v) for v in paragraphs["dropped"].values())):
+        wrong.append("build.json: `counts` must hold `rows` and `paragraphs` {input, paired, dropped}")
+    return wrong
+
+
+def validate(folder: Path, check_files: bool = True) -> Report:
+    """`check_files=False` skips the file check (for a caller that has just made it, as publish does)."""
     report = Report()
     problems, figures = report.problems, report.figures
     try:
-        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        problems.append(f"{folder}: cannot read build.json ({e})")
+        return report
+    if not isinstance(manifest, dict):
+        problems.append(f"{folder}: build.json is not a JSON object (it holds a {type(manifest).__name__})")
+        return report
+    if check_files:
+        problems += file_problems(folder, manifest, figures)
+    if shape := shape_problems(manifest):
+        problems += shape
+        return report
+    try:
+        _check_contents(folder, manifest, report)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:  # a damaged card or manifest
+        problems.append(f"README.md card or build.json is malformed ({type(e).__name__}: {e})")
+    return report
+
+
+def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
+    import datasets
+    from huggingface_hub import DatasetCard
+
+    problems, figures = report.problems, report.figures
+    try:
         card = DatasetCard.load(folder / "README.md").data.to_dict()
     except (OSError, ValueError) as e:
-        problems.append(f"{folder}: cannot read build.json and README.md ({e})")
-        return report
+        problems.append(f"{folder}: cannot read README.md ({e})")
+        return
 
     card_configs = [c["config_name"] for c in card.get("configs", [])]
     infos = card.get("dataset_info", {})
@@ -51,14 +215,14 @@ def validate(folder: Path) -> Report:
                 ds = datasets.load_dataset(str(folder), config, cache_dir=cache)
             except Exception as e:  # any failure to load is the finding itself
                 problems.append(f"load_dataset({str(folder)!r}, {config!r}) failed: {type(e).__name__}: {e}")
-                return report
+                return
             for name in ds:
                 if ds[name].features != FEATURES:
                     problems.append(f"{config}/{name}: Features differ from the toolkit's schema: {ds[name].features}")
             loaded[config] = {name: ds[name].to_list() for name in ds}
     if "default" not in loaded:
         problems.append("the card declares no default config")
-        return report
+        return
     splits = loaded["default"]
     expected = {"default": {n: s["rows"] for n, s in manifest["splits"].items()}}
     if manifest.get("real"):
@@ -127,7 +291,6 @@ def validate(folder: Path) -> Report:
         problems.append(f"manifest says {paragraphs['paired']} paragraphs were paired; the rows cover {len(covered)}")
     if manifest["counts"]["rows"] != len(ids):
         problems.append(f"manifest says {manifest['counts']['rows']} rows; {len(ids)} loaded")
-    return report
 
 
 def lexicon_problems(folder: Path, manifest: dict, splits: dict[str, list[dict]], figures: dict) -> list[str]:
@@ -139,7 +302,9 @@ def lexicon_problems(folder: Path, manifest: dict, splits: dict[str, list[dict]]
     entry = manifest.get("lexicon")
     if not isinstance(entry, dict):
         return []  # built before recipes chose their lexicons
-    path = folder / str(entry.get("file"))
+    if not safe_relative(entry.get("file")):
+        return [f"lexicon: build.json names {entry.get('file')!r}, not a file inside the folder"]
+    path = folder / entry["file"]
     try:
         data = path.read_bytes()
         lexicon = read_compiled(path)
