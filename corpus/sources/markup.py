@@ -1,8 +1,11 @@
 """HTML that arrives as text: scraped pages saved as .txt, or a JSONL field holding a CMS body.
 
-Markup is converted only when the input looks like HTML (a known tag), so legal text such as "x < 5 > y" or
-"<Điều 5>" is never touched; character references (&nbsp; &#7871;) are decoded everywhere, since plain text
-never means them literally.
+Markup is converted only when the input is HTML: a known tag, and evidence that it is markup rather than a
+mention of one (the text begins with a tag, or has a closing tag, a <br>, a doctype or a comment). So legal text
+such as "x < 5 > y" or "<Điều 5>", and prose that names a tag ("Thẻ <script> dùng để nhúng mã."), are never
+touched. Character references (&nbsp; &#7871;) are decoded everywhere, since plain text never means them
+literally. The content of a hidden element (<script>, <style>, <head>...) is dropped only when the element is
+closed: one left open runs to the end of the text, and that text is kept, never silently lost.
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ _TAG = re.compile(r"<(?:!doctype\s+html|!--|/?(?:%s)(?=[\s/>])[^<>]*>)" % "|".jo
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
 _INLINE_SPACE = re.compile(r"[ \t\f]+")
+# What makes a known tag markup and not a mention of one: a closing tag, a line break, a doctype or a comment.
+_EVIDENCE = re.compile(r"<(?:/(?:%s)\s*>|br\s*/?>|!doctype\s+html|!--)" % "|".join(_KNOWN), re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"<(?:br|%s)(?=[\s/>])" % "|".join(sorted(_BLOCKS, key=len, reverse=True)), re.IGNORECASE)
 
 
 def looks_like_html(text: str) -> bool:
-    return _TAG.search(text) is not None
+    first = _TAG.search(text)
+    if first is None:
+        return False
+    return not text[:first.start()].strip(" \t\r\n\ufeff") or _EVIDENCE.search(text) is not None
 
 
 def unescape_references(text: str) -> str:
@@ -42,12 +50,15 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.held: list[str] = []  # the outermost open hidden element: its start tag and text, dropped when closed
         self.space = _INLINE_SPACE if keep_lines else _SPACE
 
     def handle_starttag(self, tag, attrs):
         if tag == "body":
-            self.hidden = 0  # a <head> left open ends where the body starts, as in a browser
+            self.hidden, self.held = 0, []  # a <head> left open ends where the body starts, as in a browser
         elif tag in _HIDDEN:
+            if not self.hidden:
+                self.held = [self.get_starttag_text() or f"<{tag}>"]
             self.hidden += 1
         elif tag == "br":
             self.parts.append("\n")
@@ -63,12 +74,25 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag):
         if tag in _HIDDEN:
             self.hidden = max(0, self.hidden - 1)
+            if not self.hidden:
+                self.held = []
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
 
     def handle_data(self, data):
-        if not self.hidden:
+        if self.hidden:
+            self.held.append(data)
+        else:
             self.parts.append(self.space.sub(" ", data))
+
+    def close(self):
+        super().close()
+        if self.hidden and self.rawdata:  # the rest of an unclosed <script> or <style>, which the parser holds back
+            self.held.append(self.rawdata)
+            self.rawdata = ""
+        if self.hidden:  # never closed: not markup that hides anything, so its text stays (a browser would hide it)
+            self.parts.append(self.space.sub(" ", unescape_references("".join(self.held))))
+            self.hidden, self.held = 0, []
 
 
 def html_to_text(text: str) -> str:
@@ -80,8 +104,13 @@ def html_to_text(text: str) -> str:
     lines = sum(1 for line in text.split("\n") if line.strip())
     blocks = len(_BLOCK_TAG.findall(text))
     parser = _Text(keep_lines=blocks * 4 < lines)
-    parser.feed(text)
-    parser.close()
+    try:
+        parser.feed(text)
+        parser.close()
+    except AssertionError:  # html.parser gives up on a "<![" it cannot name ("<![ ", "<![%x;"): read it as text
+        if "<![" not in text:
+            return unescape_references(text)
+        return html_to_text(text.replace("<![", "&lt;!["))
     out = "".join(parser.parts)
     lines = [line.strip(" ") for line in out.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")

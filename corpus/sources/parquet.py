@@ -38,7 +38,15 @@ def read(source, inp, start: int = 0, end: int = -1, first_row: int = 0):
     columns = [source.text_field] + ([source.id_field] if source.id_field in names else [])
     row = first_row
     for g in range(start, pf.num_row_groups if end < 0 else end):
-        for record in pf.read_row_group(g, columns=columns).to_pylist():
+        try:
+            records = pf.read_row_group(g, columns=columns).to_pylist()
+        except (pa.ArrowException, OSError, ValueError) as e:  # a damaged page, or strings that are not UTF-8
+            rows = pf.metadata.row_group(g).num_rows
+            yield Skip(source.name, f"{inp.name}:row group {g} (rows {row}-{row + rows - 1})",
+                       f"damaged row group, not read ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})")
+            row += rows
+            continue
+        for record in records:
             where = f"{inp.name}:row {row}"
             row += 1
             body = record[source.text_field]

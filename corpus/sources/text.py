@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import unicodedata
 import zlib
@@ -13,6 +14,10 @@ from corpus.sources import Document, Skip
 # Syllables so common that real Vietnamese text always has some: a check that a guessed decoding makes sense.
 _COMMON = frozenset("và của có là các những được trong người một cho không này với đã để khi theo về".split())
 _MOJIBAKE = re.compile("[ÃÄÅÆ][\x80-\xbf\u0152-\u02dc\u2013-\u203a]|á»|áº")
+# The most bytes read out of one gzipped input (a 1 MB gzip bomb can hold 2 GB of one repeated letter): past it
+# the input is cut at its last line break and the rest skipped with a reason. No paragraph source needs more in
+# one document; to become a recipe setting.
+GZIP_LIMIT = 256 << 20
 
 
 def _vietnamese(text: str) -> bool:
@@ -20,16 +25,54 @@ def _vietnamese(text: str) -> bool:
     return bool(words) and sum(w in _COMMON for w in words) >= 0.05 * len(words)
 
 
+def gunzip(data: bytes, where: str, source: str) -> tuple[bytes, Skip | None] | Skip:
+    """The decompressed bytes, at most GZIP_LIMIT of them (cut after a line break, with a Skip for the rest), or a
+    Skip for a broken gzip file or one whose first GZIP_LIMIT bytes hold no line break at all."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            out = f.read(GZIP_LIMIT + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        return Skip(source, where, f"broken gzip file ({e})")
+    if len(out) <= GZIP_LIMIT:
+        return out, None
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(out[:2])
+    if codec:  # UTF-16 is cut after a whole "\n" code unit, at an even byte
+        nl = "\n".encode(codec)
+        k = out.rfind(nl, 2, GZIP_LIMIT)
+        while k > 0 and k % 2:
+            k = out.rfind(nl, 2, k + 1)
+        cut = k + 2 if k > 0 else 0
+    else:
+        cut = out.rfind(b"\n", 0, GZIP_LIMIT) + 1
+    limit = f"decompresses to over {GZIP_LIMIT >> 20} MB (the most read from one gzipped input; a gzip bomb?)"
+    if not cut:
+        return Skip(source, where, f"{limit} with no line break in them: not text, not read")
+    line = out[2:cut].decode(codec).count("\n") + 1 if codec else out.count(b"\n", 0, cut) + 1
+    return out[:cut], Skip(source, f"{where}:{line}", f"{limit}: the text from line {line} on is not read")
+
+
 def decode(data: bytes, where: str, source: str) -> str | Skip:
     """Text from bytes: gzip, UTF-8 (BOM or not), UTF-16 (BOM or not), Windows-1258, and UTF-8 mojibake repaired.
 
-    Legacy font encodings (TCVN3, VNI) and binary files are refused with a message that says so.
+    Legacy font encodings (TCVN3, VNI) and binary files are refused with a message that says so; so is a gzipped
+    input over GZIP_LIMIT (the readers, which keep its start, use decode_capped).
     """
+    text, rest = decode_capped(data, where, source)
+    return Skip(source, where, rest.reason.split(":")[0] + ": not read") if rest and isinstance(text, str) else text
+
+
+def decode_capped(data: bytes, where: str, source: str) -> tuple[str | Skip, Skip | None]:
+    """decode(), except that a gzipped input over GZIP_LIMIT gives its first lines, and a Skip for the rest."""
+    rest = None
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            return Skip(source, where, f"broken gzip file ({e})")
+        out = gunzip(data, where, source)
+        if isinstance(out, Skip):
+            return out, None
+        data, rest = out
+    return _decode(data, where, source), rest
+
+
+def _decode(data: bytes, where: str, source: str) -> str | Skip:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return data.decode("utf-16")
@@ -54,11 +97,20 @@ def decode(data: bytes, where: str, source: str) -> str | Skip:
         line = data[:first_error].count(b"\n") + 1
         return Skip(source, f"{where}:{line}", f"not UTF-8, UTF-16 or Windows-1258 (byte {first_error}); a legacy "
                                                f"font encoding such as TCVN3 or VNI? convert it to UTF-8 first")
-    if _MOJIBAKE.search(text):
-        import ftfy
-
-        text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
+    if _MOJIBAKE.search(text):  # repaired line by line: a line reads the same whichever lines share its shard
+        text = "\n".join(_repair(line) if _MOJIBAKE.search(line) else line for line in text.split("\n"))
     return text
+
+
+def _repair(line: str) -> str:
+    """UTF-8 mojibake repaired in one line. ftfy keeps its line breaks and leaves character references (&amp;) to
+    the readers, which decode them once; left to itself, it would stop decoding them for the rest of a text at
+    its first "<", so a line would read differently after a cut elsewhere."""
+    import ftfy
+
+    body = line.lstrip("\ufeff")  # a BOM that starts the line (files joined with `cat`) would stop the repair
+    return line[:len(line) - len(body)] + ftfy.fix_text(body, uncurl_quotes=False, normalization="NFC",
+                                                        unescape_html=False, fix_line_breaks=False)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -82,7 +134,9 @@ def _damaged_utf8(data: bytes) -> str | None:
 
 
 def read(source, inp):
-    text = decode(inp.path.read_bytes(), inp.name, source.name)
+    text, rest = decode_capped(inp.path.read_bytes(), inp.name, source.name)
+    if rest:
+        yield rest
     if isinstance(text, Skip):
         yield text
         return
