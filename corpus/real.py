@@ -3,8 +3,7 @@ paragraphs as negatives (clean == noisy). Small, but the only test of de-spinnin
 
 from __future__ import annotations
 
-import json
-
+from corpus.sources.jsonl import parse_line
 from corpus.spin.edits import align
 
 
@@ -20,7 +19,7 @@ def real_rows(recipe, spun: dict[int, str], untouched: list[tuple[int, str]]) ->
         if not line.strip():
             continue
         try:
-            pair = json.loads(line)
+            pair = parse_line(line)  # BadRecord is a ValueError: huge numbers, deep nesting
             index, clean, noisy = int(pair["paragraph"]), pair["clean"], pair["noisy"]
         except (ValueError, KeyError, TypeError) as e:
             raise RealPairsError(f"{path}:{n}: expected paragraph, clean and noisy ({e})") from None

@@ -84,3 +84,15 @@ def test_a_dead_ray_address_fails_fast(small_recipe, tmp_path):
                        tmp_path / "dist")
     assert code != 0 and "no Ray cluster answers at 127.0.0.1:9" in err, err
     assert time.time() - clock < 60 and not list((tmp_path / "dist").glob("*/*"))
+
+
+@pytest.mark.parametrize("bad", ['{"clean": "Điều 1.", "noisy": ' + "9" * 5000 + "}", "[" * 200_000])
+def test_pairs_files_read_huge_numbers_and_deep_nesting_as_bad_lines(tmp_path, bad):
+    """calibrate and lexicon learn read pairs through the build's JSONL parser: one bad line is named, not a
+    traceback (Python raises ValueError past 4,300 digits and RecursionError on deep nesting)."""
+    pairs = tmp_path / "pairs.jsonl"
+    good = '{"clean": "Các cơ quan phải thực hiện.", "noisy": "Những cơ quan phải thực thi ."}'
+    pairs.write_text(good + "\n" + bad + "\n", encoding="utf-8")
+    for command in (("calibrate", "--pairs", pairs, "--draws", "1"), ("lexicon", "learn", pairs)):
+        code, _, err = cli(*command)
+        assert code == 2 and f"{pairs}:2" in err, (command, err[-500:])

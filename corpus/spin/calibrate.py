@@ -6,10 +6,10 @@ The synthetic side always spins (the pairs given are spun ones) and is drawn `dr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from corpus.pairs import rng_for
+from corpus.sources.jsonl import BadRecord, parse_line
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.spin.stats import pair_statistics
 
@@ -32,9 +32,9 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise PairsError(f"{path}:{n}: invalid JSON ({e.msg})") from None
+            obj = parse_line(line)  # the build's JSONL parser: huge numbers and deep nesting are bad lines too
+        except BadRecord as e:
+            raise PairsError(f"{path}:{n}: {e}") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("clean"), str) or not isinstance(obj.get("noisy"), str):
             raise PairsError(f"{path}:{n}: expected an object with string fields 'clean' and 'noisy'")
         pairs.append((obj["clean"], obj["noisy"]))

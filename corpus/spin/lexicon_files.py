@@ -323,6 +323,6 @@ def read_compiled(path: Path) -> Lexicon:
                 g = json.loads(line)
                 groups.append(Group(g["lexicon"], g["file"], g["line"], g["provenance"], tuple(g["sources"]),
                                     tuple(g["targets"]), tuple(g["weights"]), g["directed"], g["rate"]))
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
-        raise LexiconError(f"{path}: not a lexicon written by a build ({type(e).__name__}: {e})") from None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RecursionError) as e:
+        raise LexiconError(f"{path}: not a lexicon written by a build ({type(e).__name__}: {str(e)[:200]})") from None
     return Lexicon(groups)
