@@ -66,19 +66,90 @@ class BuildError(RuntimeError):
     pass
 
 
+class VersionLock:
+    """One build of a version at a time: a lock on `.<version>.lock` beside the version folder, taken without
+    waiting (BuildError if another process holds it). A POSIX record lock (fcntl.lockf): the kernel drops it
+    when the process dies, however it dies, and the forked pool workers do not inherit it (with flock, a worker
+    outliving a killed build would keep the version locked). The file is removed on release; whoever takes the
+    lock checks that the file it locked is still the one at the path, as a build releasing it may just have
+    removed it. Everything in the parent folder named after the version is changed only under this lock."""
+
+    def __init__(self, parent: Path, name: str, version: str):
+        import errno
+        import fcntl
+
+        self.path = parent / f".{version}.lock"
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno in (errno.EACCES, errno.EAGAIN):
+                    raise BuildError(f"another build of {name} {version} is running ({self.path})") from None
+                raise
+            try:
+                held, here = os.fstat(fd), os.stat(self.path)
+                if (held.st_dev, held.st_ino) == (here.st_dev, here.st_ino):
+                    self.fd: int | None = fd
+                    return
+            except FileNotFoundError:
+                pass
+            os.close(fd)  # removed or replaced by the build that released it: lock the file now at the path
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                self.path.unlink(missing_ok=True)  # while still locked: no one can be holding it
+            finally:
+                os.close(self.fd)
+                self.fd = None
+
+
+def _discard(folder: Path, version: str) -> None:
+    """Delete a folder, first renamed out of the `.old-` names: a deletion cut short never looks like a copy of
+    a version that restore_replaced would put back."""
+    trash = folder.with_name(f".{version}.del-{os.getpid()}-{folder.name.rsplit('-', 1)[-1]}")
+    try:
+        folder.rename(trash)
+    except OSError:
+        trash = folder
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def restore_replaced(target: Path) -> Path | None:
+    """--force replaces a version with two renames (version -> .<version>.old-<pid>, new -> version): a build
+    killed between them leaves no version at the path and the old one, complete, under its .old- name. Put it
+    back (the newest, if there are several). Call under the version's lock; return the folder restored."""
+    if os.path.lexists(target):
+        return None
+    olds = [p for p in target.parent.glob(f".{target.name}.old-*") if existing_fingerprint(p) is not None]
+    if not olds:
+        return None
+    newest = max(olds, key=lambda p: ((p / MANIFEST).stat().st_mtime_ns, p.name))
+    newest.rename(target)
+    return newest
+
+
 def remove_leftovers(parent: Path, version: str) -> None:
-    """Temporary folders of builds that were killed before their rename: never a valid version, always safe."""
+    """What killed builds left beside the version: temporary folders (never a valid version), replaced versions
+    (once the version at the path is restored or complete) and cut-short deletions. Call under the version's
+    lock, which says that no live build owns any of them."""
+    restore_replaced(parent / version)
     for stale in parent.glob(f".{version}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    for stale in parent.glob(f".{version}.old-*"):
+    for stale in parent.glob(f".{version}.del-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for stale in parent.glob(f".{version}.old-*"):
+        _discard(stale, version)
 
 
 def existing_fingerprint(folder: Path) -> str | None:
     try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["fingerprint"]
-    except (OSError, ValueError, KeyError):
+        fingerprint = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
+    return fingerprint if isinstance(fingerprint, str) else None
 
 
 class Reading:
@@ -487,21 +558,38 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
     started = time.time()
     fingerprint = recipe.fingerprint()
     target = out_root / recipe.name / recipe.version
-    if target.exists():
+
+    def up_to_date() -> bool:
+        """Whether the version at the path is this build; BuildError if it differs and there is no --force."""
+        if not target.exists():
+            return False
         old = existing_fingerprint(target)
         if old == fingerprint and not force:
-            return target, False
+            return True
         if not force:
             raise BuildError(
                 f"{target} already holds version {recipe.version} built with fingerprint {old}, but the recipe "
                 f"now gives {fingerprint}. A version is immutable: bump dataset.version in {recipe.path}, "
                 f"or pass --force to replace it."
             )
+        return False
 
+    if up_to_date():  # nothing to write: no lock needed
+        return target, False
     lexicons = recipe.load_lexicons()  # before any work: a lexicon that cannot be read fails the build here
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target.parent, recipe.version)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
+    lock = VersionLock(target.parent, recipe.name, recipe.version)  # BuildError if another build runs
+    try:
+        # first puts back a version a --force killed between its two renames left as .old-; the lock says that
+        # no live build owns any of the rest
+        remove_leftovers(target.parent, recipe.version)
+        if up_to_date():  # again under the lock: another build may have finished it, or it was just restored
+            lock.release()
+            return target, False
+        tmp = Path(tempfile.mkdtemp(prefix=f".{recipe.version}.tmp-", dir=target.parent))
+    except BaseException:
+        lock.release()
+        raise
     try:
         seconds: dict[str, float] = {}
         with make_engine(engine, workers, ray_address) as runner:
@@ -620,14 +708,21 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         manifest["files"] = file_records(tmp)  # last: validate and publish check the folder against this list
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
-        if target.exists():
+        if target.exists():  # two renames: killed between them, the next build restores the old one (.old-)
             old = target.with_name(f".{recipe.version}.old-{os.getpid()}")
             target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
+            try:
+                tmp.rename(target)
+            except BaseException:  # an error or Ctrl-C: the old version back at once
+                old.rename(target)
+                raise
+            _discard(old, recipe.version)
         else:
             tmp.rename(target)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        finally:
+            lock.release()
     return target, True

@@ -129,18 +129,102 @@ def publish(
         fail(f"publish failed: {e}", e.code)
 
 
+def _printable(value: str) -> str:
+    """A build.json string on one terminal line: control characters escaped, Vietnamese letters kept."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+
+
+def _listing(manifest: Path) -> tuple | str:
+    """(name, version, fingerprint, rows, built_at) from a build.json, or why it cannot be listed (one line)."""
+    import json
+
+    try:
+        if not manifest.is_file():  # a folder, a FIFO (reading it would wait forever), a dangling link
+            return "not a regular file"
+        if manifest.stat().st_size > 256 << 20:
+            return "larger than 256 MB"
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+    except RecursionError:
+        return "nested too deeply"
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except ValueError as e:
+        return f"not JSON ({e})"
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    if not isinstance(m, dict):
+        return "not a JSON object"
+    counts = m.get("counts")
+    rows = counts.get("rows") if isinstance(counts, dict) else None
+    bad = [k for k in ("name", "version", "fingerprint") if not isinstance(m.get(k), str)]
+    if type(rows) is not int or rows < 0:
+        bad.append("counts.rows")
+    if bad:
+        return f"missing or invalid {', '.join(bad)}"
+    built = m.get("built_at")
+    return (*(_printable(m[k]) for k in ("name", "version", "fingerprint")), rows,
+            _printable(built) if isinstance(built, str) else "?")
+
+
+def _restore_interrupted(parent: Path, names: list[str]) -> None:
+    """A `corpus build --force` killed between its two renames left a version only as .<version>.old-<pid>: put
+    it back, under the version's lock, as the next build would."""
+    import re
+
+    from corpus.build import BuildError, VersionLock, restore_replaced
+
+    for version in sorted({m.group(1) for m in map(re.compile(r"\.(.+)\.old-[^.]+$").match, names) if m}):
+        target = parent / version
+        if os.path.lexists(target):
+            continue  # a complete version is there: the .old- folder is a leftover the next build removes
+        try:
+            lock = VersionLock(parent, parent.name, version)
+        except BuildError:
+            typer.echo(f"{target}: being replaced by a running build", err=True)
+            continue
+        except OSError as e:
+            typer.echo(f"{target}: an interrupted --force left it under a .old- name; the next build restores it "
+                       f"(cannot lock: {e.strerror or e})", err=True)
+            continue
+        try:
+            restored = restore_replaced(target)
+            if restored is not None:
+                typer.echo(f"restored {target} from {restored.name} (a --force replacement was interrupted)",
+                           err=True)
+        except OSError as e:
+            typer.echo(f"{target}: cannot restore it from its .old- copy: {e.strerror or e}", err=True)
+        finally:
+            lock.release()
+
+
 @app.command()
 def versions(root: Path = typer.Argument(Path("dist"), help="Where builds land (corpus build --out).")) -> None:
     """Built versions under ROOT: name, version, fingerprint, rows, date."""
-    import json
+    from corpus.build import MANIFEST
+
+    def folders(parent: Path) -> list[Path]:  # visible ones only: .tmp-, .old- and .del- are never versions
+        try:
+            return sorted(p for p in parent.iterdir() if not p.name.startswith(".") and p.is_dir())
+        except OSError as e:
+            if parent != root or root.exists():
+                typer.echo(f"{parent}: cannot be read ({e.strerror or e}), skipped", err=True)
+            return []
 
     found = []
-    for manifest in sorted(root.glob("*/*/build.json")):
+    for parent in folders(root):
         try:
-            m = json.loads(manifest.read_text(encoding="utf-8"))
-            found.append((m["name"], m["version"], m["fingerprint"], m["counts"]["rows"], m.get("built_at", "?")))
-        except (OSError, ValueError, KeyError):
-            typer.echo(f"{manifest.parent}: unreadable build.json, skipped", err=True)
+            _restore_interrupted(parent, [p.name for p in parent.iterdir() if ".old-" in p.name])
+        except OSError:
+            pass  # unreadable: folders() says so
+        for folder in folders(parent):
+            manifest = folder / MANIFEST
+            if not os.path.lexists(manifest):
+                continue  # not a build
+            entry = _listing(manifest)
+            if isinstance(entry, str):
+                typer.echo(f"{manifest}: {entry}, skipped", err=True)
+            else:
+                found.append(entry)
     if not found:
         typer.echo(f"no built versions under {root}")
     for name, version, fingerprint, rows, built in found:
