@@ -15,8 +15,8 @@ from corpus.sources import Document, Skip
 _COMMON = frozenset("và của có là các những được trong người một cho không này với đã để khi theo về".split())
 _MOJIBAKE = re.compile("[ÃÄÅÆ][\x80-\xbf\u0152-\u02dc\u2013-\u203a]|á»|áº")
 # The most bytes read out of one gzipped input (a 1 MB gzip bomb can hold 2 GB of one repeated letter): past it
-# the input is cut at its last line break and the rest skipped with a reason. No paragraph source needs more in
-# one document; to become a recipe setting.
+# the input is cut at its last line break and the rest skipped with a reason. A plain text file (one document)
+# larger than this is not read at all. No paragraph source needs more in one document; to become a recipe setting.
 GZIP_LIMIT = 256 << 20
 
 
@@ -134,6 +134,11 @@ def _damaged_utf8(data: bytes) -> str | None:
 
 
 def read(source, inp):
+    size = inp.path.stat().st_size
+    if size > GZIP_LIMIT:  # one text file is one document: 2 GB (a sparse file, a disk image) is none, unread
+        yield Skip(source.name, inp.name, f"{size / 2**20:,.0f} MB, over the {GZIP_LIMIT >> 20} MB read from one "
+                                          "input: not a document; not read")
+        return
     text, rest = decode_capped(inp.path.read_bytes(), inp.name, source.name)
     if rest:
         yield rest
