@@ -183,6 +183,9 @@ PAGE = ("<html><head><title>Tin tức</title></head><body><p>Quốc hội thông
 
 
 def test_prose_that_names_a_tag_is_kept_whole():
+    both = ("Thẻ <script> mở một đoạn mã và thẻ </script> đóng nó lại; mọi chữ ở giữa hai thẻ này trình duyệt không "
+            "hiển thị, nhưng trong một bài giảng thì chúng là văn bản.")
+    assert to_text(both) == both  # the words between the two tags were lost, silently
     assert to_text(MENTION) == MENTION
     assert to_text(STYLE) == STYLE
     assert "Người dân được mời góp ý kiến về quy hoạch trước cuối tháng." in to_text(UNCLOSED)

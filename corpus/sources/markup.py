@@ -1,7 +1,8 @@
 """HTML that arrives as text: scraped pages saved as .txt, or a JSONL field holding a CMS body.
 
 Markup is converted only when the input is HTML: a known tag, and evidence that it is markup rather than a
-mention of one (the text begins with a tag, or has a closing tag, a <br>, a doctype or a comment). So legal text
+mention of one (the text begins with a tag that shows something, or has a closing tag of one, a <br>, a doctype
+or a comment); text whose only markup is hidden elements stays text. So legal text
 such as "x < 5 > y" or "<Điều 5>", and prose that names a tag ("Thẻ <script> dùng để nhúng mã."), are never
 touched. Character references (&nbsp; &#7871;) are decoded everywhere, since plain text never means them
 literally. The content of a hidden element (<script>, <style>, <head>...) is dropped only when the element is
@@ -26,16 +27,22 @@ _TAG = re.compile(r"<(?:!doctype\s+html|!--|/?(?:%s)(?=[\s/>])[^<>]*>)" % "|".jo
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
 _INLINE_SPACE = re.compile(r"[ \t\f]+")
-# What makes a known tag markup and not a mention of one: a closing tag, a line break, a doctype or a comment.
-_EVIDENCE = re.compile(r"<(?:/(?:%s)\s*>|br\s*/?>|!doctype\s+html|!--)" % "|".join(_KNOWN), re.IGNORECASE)
+# What makes a known tag markup and not a mention of one: a closing tag, a line break, a doctype or a comment. Not
+# the closing tag of a hidden element: prose that explains "<script> ... </script>" would lose the words between.
+_SHOWN = [t for t in _KNOWN if t not in _HIDDEN]
+_EVIDENCE = re.compile(r"<(?:/(?:%s)\s*>|br\s*/?>|!doctype\s+html|!--)" % "|".join(_SHOWN), re.IGNORECASE)
+_HIDDEN_TAG = re.compile(r"</?(?:%s)\b" % "|".join(sorted(_HIDDEN, key=len, reverse=True)), re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"<(?:br|%s)(?=[\s/>])" % "|".join(sorted(_BLOCKS, key=len, reverse=True)), re.IGNORECASE)
 
 
 def looks_like_html(text: str) -> bool:
+    """A known tag, and markup around it: the text begins with a tag that shows something, or holds evidence. Text
+    whose only markup is hidden elements stays text: converting it could only drop words, never show any."""
     first = _TAG.search(text)
     if first is None:
         return False
-    return not text[:first.start()].strip(" \t\r\n\ufeff") or _EVIDENCE.search(text) is not None
+    begins = not text[:first.start()].strip(" \t\r\n\ufeff") and not _HIDDEN_TAG.match(first.group())
+    return begins or _EVIDENCE.search(text) is not None
 
 
 def unescape_references(text: str) -> str:
