@@ -23,13 +23,14 @@ HELD_OUT = "held-out half"  # the held-out test set's name
 CHUNK = 100  # rows per task of the card's baseline scoring
 
 
-def predict(name: str, noisy: list[str], restorer: Restorer | None) -> list[str]:
+def predict(name: str, noisy: list[str], restorer: Restorer | None, labels: list | None = None) -> list[str]:
+    """A baseline's outputs; `labels`: the restorer's detector already run on `noisy` (not run twice)."""
     if name == "identity":
         return list(noisy)
     if name == "lexicon":
         if restorer is None:
             raise ValueError("the lexicon baseline needs the build's language model")
-        return [restored for restored, _ in restorer.restore_many(list(noisy))]
+        return [restored for restored, _ in restorer.restore_many(list(noisy), labels)]
     raise ValueError(f"unknown baseline {name!r} (expected one of {', '.join(BASELINES)})")
 
 
@@ -68,11 +69,13 @@ class ScoreChunk:
         rows, held_out = chunk
         restorer = load_restorer(self.lm_path)
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
-        out = {b: tally(noisy, predict(b, noisy, restorer), clean) for b in BASELINES}
+        labels = restorer.judge.label(noisy)  # the detector is the costly part: once per restorer
+        out = {b: tally(noisy, predict(b, noisy, restorer, labels), clean) for b in BASELINES}
         if held_out:
             restorer = load_restorer(self.lm_path, self.other_half)
-            out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer), clean)
-        out["detector"] = [s.score for s in restorer.judge.label(noisy)]
+            labels = restorer.judge.label(noisy)
+            out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer, labels), clean)
+        out["detector"] = [s.score for s in labels]
         return out
 
 

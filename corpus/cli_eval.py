@@ -24,13 +24,16 @@ def _restorer(lm: Path | None):
         restorer = load_restorer(str(lm) if lm else None)
     except (LexiconError, OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
         fail(f"{lm}: cannot load the build's model, detector and lexicon: {e}", 2)
-    tone_policy = "old"
-    if lm is not None:
-        try:
-            tone_policy = json.loads((lm.parent / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a model outside a build folder: the toolkit's default policy
-    return restorer, tone_policy
+    return restorer, _tone_policy(lm.parent) if lm is not None else "old"
+
+
+def _tone_policy(folder: Path) -> str:
+    """The tone-mark policy of the build in `folder`, so that its models meet text in the form they were made from
+    ("old", the toolkit's default, for a model outside a build folder)."""
+    try:
+        return json.loads((folder / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return "old"
 
 
 def detect_command(
@@ -51,12 +54,11 @@ def detect_command(
                                  "text), in input order."),
 ) -> None:
     """Label each paragraph boilerplate / clean / spun, with a score in [0, 1]; streams, so it can filter a crawl."""
-    from corpus.cli_errors import fail as _fail
     from corpus.pipeline.engine import ENGINES, EngineError, make_engine
     from corpus.spin.detect_stream import ScoreBatch, batches, records
 
     if engine not in ENGINES:
-        _fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
+        fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
     folder, tone_policy = _detector_folder(model, lm)
     skipped = _Skips()
     task = ScoreBatch(str(folder) if folder else None)
@@ -72,7 +74,7 @@ def detect_command(
                         shown = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "-"
                         typer.echo("\t".join(_one_line(x) for x in (ident, label, f"{score:.4f}", shown, text[:70])))
     except EngineError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     finally:  # also when a later file stops the run: what was skipped before it is said
         _say_skipped(skipped)
 
@@ -114,11 +116,7 @@ def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, 
         load_detector(str(folder))  # loaded before any worker is forked, and a bad file fails here
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
         fail(f"{folder}: cannot load its spin detector: {e}", 2)
-    try:
-        tone_policy = json.loads((folder / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
-    except (OSError, ValueError, KeyError, TypeError):
-        tone_policy = "old"
-    return folder, tone_policy
+    return folder, _tone_policy(folder)
 
 
 def restore_command(

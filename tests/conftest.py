@@ -73,6 +73,17 @@ test = 0.2
 '''
 
 
+# Plain text files under docs/ as a clean source, for recipes written under tmp_path.
+TEXT_SOURCE = '''
+[[sources]]
+name = "luat"
+paths = ["docs/*.txt"]
+format = "text"
+role = "clean"
+license = "public domain"
+'''
+
+
 # The seed page as a recipe source, for recipes written under tmp_path (the page copied to seeds/ there).
 SEED_SOURCE = '''
 [[sources]]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -36,10 +35,8 @@ def predictions(tmp_path, lines: list) -> str:
 
 def test_a_folder_that_is_not_one_version_is_refused_without_trying_the_hub(small_build, tmp_path):
     for folder in (small_build.parent.parent, small_build.parent / "0.1.O"):  # dist/, and a typo
-        clock = time.time()
         run = cli("eval", folder, "--config", "real", "--baseline", "identity", "--out", tmp_path / "e.json")
         assert run.returncode == 2 and "not a built version folder" in run.stderr, run.stderr
-        assert time.time() - clock < 60  # no network retries for a mistyped local path
     run = cli("eval-detector", small_build.parent.parent)
     assert run.returncode == 2 and "not a built version folder" in run.stderr
 

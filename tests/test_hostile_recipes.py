@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.conftest import recipe_text
+from tests.conftest import TEXT_SOURCE, recipe_text
 
 LAW = ("Người lao động có quyền làm việc, tự do lựa chọn việc làm, nghề nghiệp, học nghề, nâng cao trình độ "
        "chuyên môn và không bị phân biệt đối xử trong lao động theo quy định của pháp luật.")
-SOURCE = '''
-[[sources]]
-name = "luat"
-paths = ["docs/*.txt"]
-format = "text"
-role = "clean"
-license = "public domain"
-'''
+SOURCE = TEXT_SOURCE
 
 
 def cli(*args):
@@ -77,10 +69,9 @@ def test_a_card_template_is_checked_before_any_work(tmp_path, template, message)
     (tmp_path / "card.j2").write_text("# Thẻ dữ liệu\n" + template, encoding="utf-8")
     text = recipe_text(SOURCE)
     text = text.replace(text.split('card_template = "')[1].split('"')[0], (tmp_path / "card.j2").as_posix())
-    clock = time.time()
     run = cli("build", write(tmp_path, text), "--out", tmp_path / "dist")
     assert run.returncode == 2 and "dataset.card_template" in run.stderr and message in run.stderr, run.stderr
-    assert time.time() - clock < 60 and not (tmp_path / "dist").exists()
+    assert not (tmp_path / "dist").exists()
 
 
 def test_a_card_template_that_is_not_utf8_is_refused(tmp_path):

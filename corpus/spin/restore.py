@@ -50,13 +50,14 @@ class Restorer:
             return self.judge.label([noisy])[0]
         return detect(noisy, len(self._lexical(noisy, [])) if self.lm is not None else 0)
 
-    def restore_many(self, texts: list[str]) -> list[tuple[str, list[tuple]]]:
-        """restore() of each text, the build's detector labelling them in one batch."""
+    def restore_many(self, texts: list[str], labels: list | None = None) -> list[tuple[str, list[tuple]]]:
+        """restore() of each text, the build's detector labelling them in one batch (or `labels`, its labels of
+        these texts, when the caller has them)."""
         if self.judge is None:
             return [self.restore(t) for t in texts]
         # flagged on word order alone, a paragraph holds nothing the de-spinner knows how to undo, and what it would
         # change there is, more often than not, clean text (default build: 6 of 492 clean test paragraphs harmed)
-        spun = [d.label == "spun" and d.known > 0 for d in self.judge.label(texts)]
+        spun = [d.label == "spun" and d.known > 0 for d in (labels or self.judge.label(texts))]
         return [self.restore(t, force=True) if s else (t, []) for t, s in zip(texts, spun)]
 
     def restore(self, noisy: str, force: bool = False) -> tuple[str, list[tuple]]:
