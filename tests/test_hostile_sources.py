@@ -272,7 +272,8 @@ def test_a_gzip_bomb_is_cut_with_a_reason(tmp_path):
                       encoding="utf-8")
     result = cli("build", recipe, "--out", tmp_path / "dist", "--workers", "1")
     folder = folder_of(tmp_path / "dist")
-    limit = f"decompresses to over {GZIP_LIMIT >> 20} MB"
+    limit = "decompresses to over 64 MB, the source's max_document_mb"  # one text file is one document
+    assert GZIP_LIMIT >> 20 > 64
     check_reported(result, folder, {"tep/bom.txt.gz": limit, "tep/dau-bom.txt.gz:3": limit,
                                     "tep/utf16-bom.txt.gz:3": limit})
     assert "line 3 on is not read" in skips(folder)["tep/dau-bom.txt.gz:3"]
@@ -295,3 +296,44 @@ def test_a_huge_sparse_text_file_is_skipped_unread(tmp_path):
     items = list(read_source(load_recipe(tmp_path / "r.toml").sources[0]))
     assert [type(i) for i in items] == [Document, Skip]
     assert items[1].where == "docs/b.txt" and "2,048 MB" in items[1].reason and "not read" in items[1].reason
+
+
+def test_max_document_mb_caps_one_document_and_names_what_is_left_out(tmp_path):
+    """`max_document_mb` (per source): a text file keeps its whole lines up to the cap, a Skip names the first
+    line left out; a JSON Lines record over it is one Skip; the other records are read."""
+    from corpus.recipe import load_recipe
+    from corpus.sources import Document, Skip, read_source
+
+    line = "Người lao động có quyền làm việc, tự do lựa chọn việc làm và nghề nghiệp.\n"
+    whole = int(0.01 * 2**20) // len(line.encode())  # lines within the cap
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "dai.txt").write_text(line * 200, encoding="utf-8")
+    (tmp_path / "docs" / "tin.jsonl").write_text("\n".join(json.dumps({"id": f"b{i}", "noi_dung": line * n},
+                                                                        ensure_ascii=False)
+                                                             for i, n in enumerate((1, 200, 2))) + "\n",
+                                                  encoding="utf-8")
+    cap = 'max_document_mb = 0.01\n'
+    tin = source("tin", "docs/*.jsonl", "jsonl", cap + 'text_field = "noi_dung"\n')
+    (tmp_path / "r.toml").write_text(recipe_text(source("luat", "docs/*.txt", "text", cap) + tin), encoding="utf-8")
+    luat, tin = load_recipe(tmp_path / "r.toml").sources
+    items = list(read_source(luat))
+    assert [type(i) for i in items] == [Skip, Document]
+    assert items[0].where == f"docs/dai.txt:{whole + 1}" and "max_document_mb" in items[0].reason
+    assert items[1].text == line * whole
+    items = list(read_source(tin))
+    assert [type(i) for i in items] == [Document, Skip, Document]
+    assert items[1].where == "docs/tin.jsonl:2" and "over the source's max_document_mb (0.01 MB)" in items[1].reason
+    assert [d.doc_id for d in items if isinstance(d, Document)] == ["b0", "b2"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "300", "nan", '"64"'])
+def test_a_bad_max_document_mb_is_refused_by_name(tmp_path, value):
+    from corpus.recipe import RecipeError, load_recipe
+
+    (tmp_path / "a.txt").write_text("Người lao động có quyền làm việc.\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text(recipe_text(source("luat", "*.txt", "text", f"max_document_mb = {value}\n")),
+                                     encoding="utf-8")
+    with pytest.raises(RecipeError) as e:
+        load_recipe(tmp_path / "r.toml")
+    assert [p for p in e.value.problems if "sources[0]" in p and ".max_document_mb: " in p]
+    assert len(e.value.problems) == 1

