@@ -26,6 +26,7 @@ import corpus
 from corpus.baselines import HELD_OUT, held_out_rows, results
 from corpus.dataset.card import render_card
 from corpus.dataset.charts import write_charts
+from corpus.dataset.validate import file_records, manifest_digest
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
 from corpus.dedup import Deduplicator
@@ -667,44 +668,43 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                                    "calibration": calibration, "results": baseline_results,
                                                    "splits": {s["name"]: s for s in context["splits"]},
                                                    "real": context["real"]}, runner.map)
-            (tmp / "README.md").write_text(render_card(recipe, configs, context), encoding="utf-8")
-        manifest = {
-            "name": recipe.name,
-            "version": recipe.version,
-            "fingerprint": fingerprint,
-            "toolkit_version": corpus.__version__,
-            "recipe": resolved,
-            "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
-                       for s in recipe.sources for i in s.inputs],
-            "ops": {op.name: op.version for op in OPS},
-            "counts": {
-                "documents": sum(c["documents"] for c in reading.per_source.values()),
-                "per_source": {k: dict(v) for k, v in reading.per_source.items()},
-                "paragraphs": reading.paragraphs(),
-                "rows": pairing.rows,
-                "noise": stats,
-            },
-            "calibration": calibration,
-            "results": baseline_results,
-            "splits": {n: {"rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n],
-                           "shards": configs["default"][n]} for n in SPLITS},
-            "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
-                     "shards": configs["real"]["test"]} if real else None,
-            "mined": context["mined"],
-            "language_model": LM_FILE,
-            "detector": {"model": DETECTOR_MODEL, "settings": DETECTOR_SETTINGS, "threshold": detector.threshold,
-                         "fpr": detector.settings["fpr"], "calibration": detector.settings["calibration"]},
-            "lexicons": lexicons.reports,
-            "lexicon": {"file": COMPILED, "bytes": (tmp / COMPILED).stat().st_size,
-                        "sha256": hashlib.sha256((tmp / COMPILED).read_bytes()).hexdigest()},
-            "rejects": REJECTS_FILE,
-            "skipped_inputs": reading.skipped,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "wall_seconds": round(time.time() - started, 2),
-            "stage_seconds": seconds,
-        }
-        from corpus.dataset.validate import file_records  # every file written so far (README.md too), hashed
-
+            manifest = {
+                "name": recipe.name,
+                "version": recipe.version,
+                "fingerprint": fingerprint,
+                "toolkit_version": corpus.__version__,
+                "recipe": resolved,
+                "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
+                           for s in recipe.sources for i in s.inputs],
+                "ops": {op.name: op.version for op in OPS},
+                "counts": {
+                    "documents": sum(c["documents"] for c in reading.per_source.values()),
+                    "per_source": {k: dict(v) for k, v in reading.per_source.items()},
+                    "paragraphs": reading.paragraphs(),
+                    "rows": pairing.rows,
+                    "noise": stats,
+                },
+                "calibration": calibration,
+                "results": baseline_results,
+                "splits": {n: {"rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n],
+                               "shards": configs["default"][n]} for n in SPLITS},
+                "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
+                         "shards": configs["real"]["test"]} if real else None,
+                "mined": context["mined"],
+                "language_model": LM_FILE,
+                "detector": {"model": DETECTOR_MODEL, "settings": DETECTOR_SETTINGS, "threshold": detector.threshold,
+                             "fpr": detector.settings["fpr"], "calibration": detector.settings["calibration"]},
+                "lexicons": lexicons.reports,
+                "lexicon": {"file": COMPILED, "bytes": (tmp / COMPILED).stat().st_size,
+                            "sha256": hashlib.sha256((tmp / COMPILED).read_bytes()).hexdigest()},
+                "rejects": REJECTS_FILE,
+                "skipped_inputs": reading.skipped,
+            }
+            # the card names build.json's digest (all but the file list and timings): validate checks the two agree
+            (tmp / "README.md").write_text(render_card(recipe, configs, context, manifest_digest(manifest)),
+                                           encoding="utf-8")
+        manifest["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        manifest["wall_seconds"], manifest["stage_seconds"] = round(time.time() - started, 2), seconds
         manifest["files"] = file_records(tmp)  # last: validate and publish check the folder against this list
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)

@@ -268,3 +268,23 @@ def test_the_token_echoed_back_by_the_server_is_never_printed(hub, folder):
     assert echoed.returncode == HUB_ERROR and "no write access for ***" in echoed.stderr
     for run in (taken, echoed):
         assert hub.token not in run.stdout + run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_card_and_build_json_are_bound_by_a_digest(folder):
+    """build.json is not in its own file list: the card states its digest, so editing build.json alone (a forged
+    fingerprint, a count) is caught, and so is a card whose digest is edited to match, with its sha256 re-listed."""
+    from corpus.dataset.validate import file_records, manifest_digest
+
+    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert f"build.json digest: `{manifest_digest(manifest)}`" in card
+    rewrite_manifest(folder, lambda m: {**m, "fingerprint": "0123456789abcdef", "built_at": "2030-01-01T00:00:00Z"})
+    assert [p for p in validate(folder).problems if p.startswith("README.md and build.json disagree")]
+    forged = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    (folder / "README.md").write_text(card.replace(manifest_digest(manifest), manifest_digest(forged)),
+                                      encoding="utf-8")
+    rewrite_manifest(folder, lambda m: {**m, "files": file_records(folder)})
+    assert validate(folder).ok  # a forger who rewrites both, consistently: a digest is no signature
+    timings = lambda m: {**m, "wall_seconds": 1.0, "stage_seconds": {}}  # noqa: E731
+    rewrite_manifest(folder, timings)
+    assert validate(folder).ok  # timings are outside the digest: a rebuild of the same inputs, the same card

@@ -62,7 +62,8 @@ def card_metadata(recipe, configs: dict[str, dict[str, list[dict]]]) -> DatasetC
     return data
 
 
-def render_card(recipe, configs: dict[str, dict[str, list[dict]]], context: dict) -> str:
+def render_card(recipe, configs: dict[str, dict[str, list[dict]]], context: dict, digest: str) -> str:
+    """YAML metadata, the template's body, and a last line with build.json's digest (whatever the template)."""
     metadata = card_metadata(recipe, configs)
     unknown = set(metadata.to_dict()) - CARD_KEYS
     if unknown:
@@ -70,4 +71,6 @@ def render_card(recipe, configs: dict[str, dict[str, list[dict]]], context: dict
     env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     template = env.from_string(Path(recipe.card_template).read_text(encoding="utf-8"))
     body = template.render(**context)
-    return f"---\n{metadata.to_yaml()}\n---\n\n{body}"
+    trailer = f"\nbuild.json digest: `{digest}` (its content but the file list and timings; `corpus validate` " \
+              "checks it)\n"
+    return f"---\n{metadata.to_yaml()}\n---\n\n{body.rstrip()}\n{trailer}"

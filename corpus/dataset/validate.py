@@ -35,6 +35,17 @@ class Report:
 MANIFEST = "build.json"
 SHOWN = 30  # file problems listed one by one; the rest are counted
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# build.json's fields left out of its digest in the card: the file list (it holds the card's own sha256) and
+# the timings (a rebuild of the same inputs gives the same card)
+UNDIGESTED = ("files", "built_at", "wall_seconds", "stage_seconds")
+DIGEST = re.compile(r"^build\.json digest: `([0-9a-f]{64})`", re.MULTILINE)
+
+
+def manifest_digest(manifest: dict) -> str:
+    """sha256 of build.json's content, keys sorted, all but UNDIGESTED: the card states it, validate checks it,
+    so neither file can be edited alone (with the file list, which covers the card, the folder is bound)."""
+    kept = json.loads(json.dumps({k: v for k, v in manifest.items() if k not in UNDIGESTED}))  # as read back
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def folder_tree(folder: Path) -> tuple[dict[str, Path], list[str], list[str]]:
@@ -199,10 +210,16 @@ def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
 
     problems, figures = report.problems, report.figures
     try:
-        card = DatasetCard.load(folder / "README.md").data.to_dict()
+        card_file = DatasetCard.load(folder / "README.md")
+        card = card_file.data.to_dict()
     except (OSError, ValueError) as e:
         problems.append(f"{folder}: cannot read README.md ({e})")
         return
+    stated = DIGEST.findall(card_file.text)
+    if stated != [manifest_digest(manifest)]:
+        problems.append("README.md does not state build.json's digest" if not stated else
+                        "README.md and build.json disagree: the card states build.json digest "
+                        f"{stated[-1][:16]}…, build.json's content hashes to {manifest_digest(manifest)[:16]}…")
 
     card_configs = [c["config_name"] for c in card.get("configs", [])]
     infos = card.get("dataset_info", {})
