@@ -60,6 +60,7 @@ DETECTOR_TEXTS = 3_000  # distinct validation texts the spin detector is fitted 
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
+CHUNK_ROWS = 50_000  # paragraph rows the driver turns into Python objects at a time
 TWIN_ROWS = 100_000  # clean paragraphs dropped as duplicates held before they go to a file (mining only)
 
 
@@ -178,28 +179,11 @@ class Reading:
         self.near_files: list[str] = []
 
     def add(self, table: pa.Table) -> None:
-        rows = table.to_pydict()
-        documents = set()
-        for source, doc_id, index, text, reason, detail, _ in zip(*(rows[c] for c in PARAGRAPHS.names)):
-            if index == SKIPPED:
-                self.skipped.append({"source": source, "where": doc_id, "reason": detail})
-                continue
-            documents.add((source, doc_id))  # a document's paragraphs all come in the same batch
-            counts = self.per_source[source]
-            counts["paragraphs"] += 1
-            if (source, doc_id) == self.real_doc:
-                if reason == "spun":
-                    self.real_spun[index] = text
-                elif not reason:
-                    self.real_kept.append((index, text))
-            if reason:
-                self.dropped[reason] += 1
-            else:
-                counts["paired"] += 1
+        documents: set = set()  # a document's paragraphs all come in the same table
+        for part in table.to_batches(max_chunksize=CHUNK_ROWS):  # Python objects for a slice at a time
+            self._count(part.to_pydict(), documents)
         for source, _ in documents:
             self.per_source[source]["documents"] += 1
-        if self.miner is not None:
-            self.collect(rows)
         reason = table.column("reason")
         dropped = table.filter(pc.not_equal(reason, ""))
         ids = pc.binary_join_element_wise(dropped.column("source"), dropped.column("doc_id"),
@@ -219,6 +203,26 @@ class Reading:
             self.kept_bytes += kept.nbytes
         if self.kept_bytes >= SPILL_BYTES:
             self.spill()
+
+    def _count(self, rows: dict, documents: set) -> None:
+        for source, doc_id, index, text, reason, detail, _ in zip(*(rows[c] for c in PARAGRAPHS.names)):
+            if index == SKIPPED:
+                self.skipped.append({"source": source, "where": doc_id, "reason": detail})
+                continue
+            documents.add((source, doc_id))
+            counts = self.per_source[source]
+            counts["paragraphs"] += 1
+            if (source, doc_id) == self.real_doc:
+                if reason == "spun":
+                    self.real_spun[index] = text
+                elif not reason:
+                    self.real_kept.append((index, text))
+            if reason:
+                self.dropped[reason] += 1
+            else:
+                counts["paired"] += 1
+        if self.miner is not None:
+            self.collect(rows)
 
     def collect(self, rows: dict) -> None:
         """Raw paragraphs for mining (all but headings, boilerplate and the too short or long), and the clean
