@@ -16,6 +16,7 @@ from functools import lru_cache
 from itertools import chain
 
 import numpy as np
+import pyarrow.compute as pc
 import xxhash
 
 from corpus.memo import Memo
@@ -257,27 +258,26 @@ class Deduplicator:
         self.seen: dict[bytes, str] = {}
         self.near = NearIndex(settings) if settings.enabled else None
 
-    def judge(self, table) -> tuple[list[str], list[str]]:
-        """(reason, detail) per row: "duplicate" or "near_duplicate" with the kept copy's id, else unchanged."""
-        reasons, details = table.column("reason").to_pylist(), table.column("detail").to_pylist()
-        keys = [f"{s}/{d}/{i}" for s, d, i in zip(*(table.column(c).to_pylist() for c in ("source", "doc_id", "index")))]
-        fresh = []
-        for row, digest in enumerate(table.column("digest").to_pylist()):
-            if reasons[row]:
-                continue
-            first = self.seen.setdefault(digest, keys[row])
-            if first != keys[row]:
-                reasons[row], details[row] = "duplicate", first
+    def judge(self, table) -> dict[int, tuple[str, str]]:
+        """{row: ("duplicate" or "near_duplicate", the kept copy's id)} for the rows found to repeat an earlier
+        one. Only rows still in the running are looked at (a million dropped one-letter lines cost nothing)."""
+        live = np.flatnonzero(pc.equal(table.column("reason"), "").to_numpy(zero_copy_only=False))
+        running = table.select(["source", "doc_id", "index", "digest"]).take(live).to_pydict()
+        keys = [f"{s}/{d}/{i}" for s, d, i in zip(running["source"], running["doc_id"], running["index"])]
+        found, fresh = {}, []
+        for row, key, digest in zip(live.tolist(), keys, running["digest"]):
+            first = self.seen.setdefault(digest, key)
+            if first != key:
+                found[row] = ("duplicate", first)
             else:
-                fresh.append(row)
+                fresh.append((row, key))
         if self.near is not None and fresh:
+            rows = [row for row, _ in fresh]
             bands, shingles = (table.column(c).combine_chunks() for c in ("bands", "shingles"))
             band_rows = bands.values.to_numpy().reshape(-1, len(self.near.buckets))
             offsets, values = shingles.offsets.to_numpy(), shingles.values.to_numpy()
             band_offsets = bands.offsets.to_numpy() // len(self.near.buckets)
-            twins = self.near.judge_batch([keys[r] for r in fresh], band_rows[band_offsets[fresh]],
-                                          [values[offsets[r]: offsets[r + 1]] for r in fresh])
-            for row, twin in zip(fresh, twins):
-                if twin is not None:
-                    reasons[row], details[row] = "near_duplicate", twin
-        return reasons, details
+            twins = self.near.judge_batch([key for _, key in fresh], band_rows[band_offsets[rows]],
+                                          [values[offsets[r]: offsets[r + 1]] for r in rows])
+            found.update((row, ("near_duplicate", twin)) for row, twin in zip(rows, twins) if twin is not None)
+        return found

@@ -82,17 +82,21 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
 
 
 def _paragraphs(table: pa.Table, recipe) -> pa.Table:
-    rows = []
+    """Columns, not a dict per paragraph: a document of a million one-letter lines costs its strings only."""
+    columns = {name: [] for name in PARAGRAPHS.names}
+
+    def add(source, doc_id, index, text, reason, detail, origin):
+        for name, value in zip(PARAGRAPHS.names, (source, doc_id, index, text, reason, detail, origin)):
+            columns[name].append(value)
+
     for doc in table.to_pylist():
         if doc["text"] is None:
             where, reason = doc["where"].split("\t", 1)
-            rows.append({"source": doc["source"], "doc_id": where, "index": SKIPPED, "text": "",
-                         "reason": "unreadable_input", "detail": reason, "origin": where})
+            add(doc["source"], where, SKIPPED, "", "unreadable_input", reason, where)
             continue
         for index, (text, reason, detail) in enumerate(triage(doc["text"], doc["raw"], recipe)):
-            rows.append({"source": doc["source"], "doc_id": doc["doc_id"], "index": index, "text": text,
-                         "reason": reason, "detail": detail, "origin": doc["where"]})
-    return pa.Table.from_pylist(rows, schema=PARAGRAPHS)
+            add(doc["source"], doc["doc_id"], index, text, reason, detail, doc["where"])
+    return pa.table(columns, schema=PARAGRAPHS)
 
 
 def _fingerprint(table: pa.Table, recipe) -> pa.Table:
@@ -123,17 +127,38 @@ def _spread(lengths: np.ndarray, rows: np.ndarray, count: int) -> pa.Array:
 
 def _unique_ids(table: pa.Table, ids) -> pa.Table:
     """A document whose id an earlier document already has becomes `id@origin` (state: DocumentIds)."""
-    columns = (table.column(c).to_pylist() for c in ("source", "doc_id", "origin", "index"))
-    doc_ids = [d if i == SKIPPED else ids.unique(s, d, o) for s, d, o, i in zip(*columns)]
-    return table.set_column(table.column_names.index("doc_id"), "doc_id", pa.array(doc_ids, pa.string()))
+    # once per run of rows from one document (they come together), not once per paragraph
+    if not table.num_rows:
+        return table
+    columns = [table.column(c).combine_chunks() for c in ("source", "doc_id", "origin")]
+    skipped = pc.equal(table.column("index"), SKIPPED).to_numpy(zero_copy_only=False)
+    starts = np.ones(table.num_rows, dtype=bool)
+    starts[1:] = skipped[1:] != skipped[:-1]
+    for column in columns:
+        starts[1:] |= pc.not_equal(column[1:], column[:-1]).to_numpy(zero_copy_only=False)
+    first = np.flatnonzero(starts)
+    runs = zip(first.tolist(), *(column.take(first).to_pylist() for column in columns))
+    renamed = ["" if skipped[row] else ids.unique(s, d, o) for row, s, d, o in runs]
+    doc_ids = pa.array(renamed, pa.string()).take(np.cumsum(starts) - 1)
+    doc_ids = pc.if_else(pa.array(skipped), table.column("doc_id").combine_chunks(), doc_ids)
+    return table.set_column(table.column_names.index("doc_id"), "doc_id", doc_ids)
 
 
 def _dedup(table: pa.Table, state) -> pa.Table:
     """Exact then near duplicates, against everything kept before (state: a corpus.dedup.Deduplicator)."""
-    reasons, details = state.judge(table)
+    found = state.judge(table)
     keep = [c for c in table.column_names if c not in FINGERPRINTS.names]
-    return (table.select(keep).set_column(keep.index("reason"), "reason", pa.array(reasons, pa.string()))
-            .set_column(keep.index("detail"), "detail", pa.array(details, pa.string())))
+    table = table.select(keep)
+    if not found:
+        return table
+    rows = sorted(found)
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[rows] = True
+    for column, values in (("reason", [found[r][0] for r in rows]), ("detail", [found[r][1] for r in rows])):
+        patched = pc.replace_with_mask(table.column(column).combine_chunks(), pa.array(mask),
+                                       pa.array(values, pa.string()))
+        table = table.set_column(keep.index(column), column, patched)
+    return table
 
 
 def _pairs(table: pa.Table, recipe) -> pa.Table:
