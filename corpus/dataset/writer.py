@@ -97,7 +97,7 @@ def arrow_nbytes(path: Path, schema: pa.Schema) -> int:
     total = 0
     with open(path, "rb") as f:
         fragment = pds.ParquetFileFormat().make_fragment(f)
-        if not fragment.row_groups:
+        if not fragment.row_groups or not fragment.row_groups[0].num_rows:  # an empty split (refused later)
             return 0
         for batch in fragment.to_batches(batch_size=fragment.row_groups[0].num_rows, batch_readahead=0,
                                          fragment_readahead=0):
