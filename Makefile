@@ -14,10 +14,10 @@ build: $(STAMP)
 test: $(TESTED)
 	$(BIN)/python -m pytest
 
-# make publish REPO=org/name [ARGS=--dry-run]: build (or reuse) the default recipe's version, then publish it.
+# make publish [REPO=org/name] [ARGS=--dry-run]: build (or reuse) the default recipe's version, then publish it to
+# the recipe's dataset.hub_repo, which its card names (REPO, if given, must be the same).
 publish: $(STAMP)
-	@test -n "$(REPO)" || (echo "usage: make publish REPO=org/name [ARGS=--dry-run]" && exit 2)
-	$(BIN)/corpus publish "$$($(BIN)/corpus build $(RECIPE) --quiet)" --repo $(REPO) $(ARGS)
+	$(BIN)/corpus publish "$$($(BIN)/corpus build $(RECIPE) --quiet)" $(if $(REPO),--repo $(REPO)) $(ARGS)
 
 # Noise-model throughput (the toolkit's lexicon and a generated 40,000-group spintax dictionary), the held-back
 # half protocol (out-of-sample against in-sample restoration, two default builds), the spin detector on spinning

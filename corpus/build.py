@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 import corpus
 from corpus.baselines import HELD_OUT, held_out_rows, results
-from corpus.dataset.card import render_card
+from corpus.dataset.card import citation, licence_rows, render_card, render_license, source_rows
 from corpus.dataset.charts import write_charts
 from corpus.dataset.validate import file_records, manifest_digest
 from corpus.dataset.features import SPLITS
@@ -36,7 +36,7 @@ from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE
 from corpus.pipeline.shards import plan
 from corpus.pairs import rng_for
 from corpus.real import real_rows
-from corpus.recipe import Recipe
+from corpus.recipe import LICENSE_FILE, Recipe
 from corpus.sources import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.spin.detector import MODEL_FILE as DETECTOR_MODEL
@@ -672,6 +672,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                                    "calibration": calibration, "results": baseline_results,
                                                    "splits": {s["name"]: s for s in context["splits"]},
                                                    "real": context["real"]}, runner.map)
+            context["licences"] = licence_rows(recipe, source_rows(tmp, configs))
+            context["citation"] = citation(recipe, fingerprint, corpus.__version__)
+            (tmp / LICENSE_FILE).write_text(render_license(recipe, context["licences"], lexicons.reports),
+                                            encoding="utf-8")
             manifest = {
                 "name": recipe.name,
                 "version": recipe.version,

@@ -109,7 +109,8 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
 @app.command()
 def publish(
     dist: Path = typer.Argument(..., help="A built version folder, e.g. dist/vi-despin/0.1.0."),
-    repo: str = typer.Option(..., "--repo", help="Hub dataset repo, ORG/NAME."),
+    repo: str | None = typer.Option(None, "--repo", help="Hub dataset repo, ORG/NAME: the build's dataset.hub_repo, "
+                             "which its card names (the default; another is refused)."),
     private: bool = typer.Option(False, "--private", help="Create the repo private (when it does not exist)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch no network."),
     create_pr: bool = typer.Option(False, "--create-pr", help="Open a pull request instead of committing to main."),

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 import corpus
+from corpus.dataset.publish import valid_repo
 from corpus.dedup import DedupSettings
 from corpus.mine import MineSettings
 from corpus.globs import expand
@@ -34,6 +35,8 @@ MAX_SHINGLE = 32  # syllables per MinHash shingle: longer ones find no near-dupl
 MAX_PERMUTATIONS = 4096  # MinHash permutations: memory and time grow with them
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # fullmatch: "$" lets a final newline in
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,95}")
+_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]{0,63}")  # the Hub's licence ids: cc-by-sa-3.0, openrail++, other
+LICENSE_FILE = "LICENSE.md"  # written into each version from the sources' licences; the card's license_link
 _REQUIRED = object()
 
 
@@ -63,6 +66,8 @@ class Source:
     text_field: str = "text"
     id_field: str = "id"
     max_document_mb: float = 64  # the most read of one document (a text file, a record): the rest is a Skip
+    license_id: str = "other"  # the Hub's id for `license` (e.g. cc-by-sa-3.0); "other" when it has none
+    hub_dataset: str = ""  # the Hub dataset the text was taken from, if any: source_datasets extended|<it>
     inputs: tuple[InputFile, ...] = ()
 
     @property
@@ -98,6 +103,7 @@ class Recipe:
     calibration_draws: int = 20
     lexicons: tuple[LexiconSpec, ...] = (PACKAGE,)  # in order: an earlier lexicon's group wins a shared member
     mine: MineSettings = MineSettings()
+    hub_repo: str = ""  # ORG/NAME the card's load snippet names; publish sends the build there and nowhere else
 
     @property
     def mining(self) -> bool:
@@ -165,9 +171,10 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
         "version": ((str,), _REQUIRED),
         "pretty_name": ((str,), _REQUIRED),
         "description": ((str,), _REQUIRED),
-        "license": ((str,), _REQUIRED),
+        "license": ((str,), ""),
         "license_name": ((str,), ""),
         "license_link": ((str,), ""),
+        "hub_repo": ((str,), ""),
         "card_template": ((str,), _REQUIRED),
         "seed": ((int,), _REQUIRED),
         "changelog": ((list,), []),
@@ -194,6 +201,8 @@ _SOURCE_SCHEMA = {
     "format": ((str,), _REQUIRED),
     "role": ((str,), _REQUIRED),
     "license": ((str,), _REQUIRED),
+    "license_id": ((str,), "other"),
+    "hub_dataset": ((str,), ""),
     "description": ((str,), ""),
     "text_field": ((str,), "text"),
     "id_field": ((str,), "id"),
@@ -402,6 +411,11 @@ def load_recipe(path: Path | str) -> Recipe:
             if s["name"] in seen:
                 problems.append(f"{where}.name: used by two sources")
             seen.add(s["name"])
+        if isinstance(s["license_id"], str) and not _LICENSE_ID.fullmatch(s["license_id"]):
+            problems.append(f"{where}.license_id: {s['license_id']!r} is not a Hub licence id such as cc-by-sa-3.0, "
+                            f"mit or other (lower case; the words of the licence go in `license`)")
+        if s["hub_dataset"] and not valid_repo(s["hub_dataset"]):
+            problems.append(f"{where}.hub_dataset: {s['hub_dataset']!r} is not a Hub dataset id ORG/NAME")
         if s["format"] not in FORMATS and s["format"] is not _REQUIRED:
             problems.append(f"{where}.format: {s['format']!r} is not one of {', '.join(FORMATS)}")
         if s["role"] not in ROLES and s["role"] is not _REQUIRED:
@@ -413,6 +427,7 @@ def load_recipe(path: Path | str) -> Recipe:
         if not problems:
             sources.append(Source(**{k: (tuple(v) if k == "paths" else v) for k, v in s.items()},
                                   inputs=tuple(inputs)))
+    problems += _license_problems(ds, sources if len(sources) == len(raw_sources) else [])
     real, real_table = None, sections["real"]
     if real_table["pairs"]:
         found = resolve_inputs(real_table["pairs"], base)
@@ -434,8 +449,7 @@ def load_recipe(path: Path | str) -> Recipe:
         raise RecipeError(path, problems)
     return Recipe(
         path=path, name=ds["name"], version=ds["version"], pretty_name=ds["pretty_name"],
-        description=ds["description"], license=ds["license"], license_name=ds["license_name"],
-        license_link=ds["license_link"], card_template=template, seed=ds["seed"],
+        description=ds["description"], **dataset_license(ds["name"], ds["license_name"], sources), card_template=template, seed=ds["seed"],
         changelog=tuple(ds["changelog"]), sources=tuple(sources), tone_marks=norm["tone_marks"],
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
         noise=NoiseSettings(**noise), dedup=DedupSettings(**{**dedup, "near_threshold": float(dedup["near_threshold"])}),
@@ -444,7 +458,45 @@ def load_recipe(path: Path | str) -> Recipe:
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
         calibration_draws=real_table["draws"], lexicons=lexicons,
         mine=MineSettings(**{k: float(v) if k in ("threshold", "min_kept") else v for k, v in sections["mine"].items()}),
+        hub_repo=ds["hub_repo"],
     )
+
+
+def dataset_license(name: str, license_name: str, sources) -> dict[str, str]:
+    """The card's licence follows from the sources': the one Hub id they all share; else `other`, named by a short
+    id (the recipe's license_name, or <name>-mixed / <name>-license) and linked to the LICENSE.md the build writes."""
+    ids = {s.license_id for s in sources}
+    if len(ids) == 1 and "other" not in ids:
+        return {"license": ids.pop(), "license_name": "", "license_link": ""}
+    mixed = len({(s.license_id, s.license) for s in sources}) > 1
+    return {"license": "other", "license_name": license_name or f"{name}-{'mixed' if mixed else 'license'}",
+            "license_link": LICENSE_FILE}
+
+
+def _license_problems(ds: dict, sources: list[Source]) -> list[str]:
+    """[dataset] licence keys: the licence is derived from the sources (a declared one must agree), license_name is
+    a short id, license_link is the build's LICENSE.md, hub_repo is ORG/NAME."""
+    problems = []
+    if ds["license_link"]:
+        problems.append(f"dataset.license_link: no longer set by hand: the build writes {LICENSE_FILE} from the "
+                        f"sources' licences and the card links to it; remove the key")
+    if ds["license_name"] and not _LICENSE_ID.fullmatch(ds["license_name"]):
+        problems.append(f"dataset.license_name: {ds['license_name'][:80]!r} must be a short id like vi-despin-mixed "
+                        f"(lower case letters, digits, '.', '-', '+'); the licences' words go in each source's "
+                        f"`license`")
+    if ds["hub_repo"] and not valid_repo(ds["hub_repo"]):
+        problems.append(f"dataset.hub_repo: {ds['hub_repo']!r} is not a Hub repo id ORG/NAME")
+    if sources and isinstance(ds["name"], str):
+        derived = dataset_license(ds["name"], "", sources)["license"]
+        if ds["license"] and ds["license"] != derived:
+            problems.append(f"dataset.license: {ds['license']!r}, but the sources' licence ids give {derived!r} ("
+                            + ", ".join(f"{s.name}: {s.license_id}" for s in sources)
+                            + "); the card's licence follows from the sources: set each source's license_id, "
+                              "and drop dataset.license or make it agree")
+        if ds["license_name"] and derived != "other":
+            problems.append(f"dataset.license_name: only for a dataset whose licence is `other` (the sources give "
+                            f"{derived!r})")
+    return problems
 
 
 def _lexicons(tables: object, base: Path, problems: list[str]) -> tuple[LexiconSpec, ...]:

@@ -55,7 +55,7 @@ name = "vi-despin-test"
 version = "{version}"
 pretty_name = "Test pairs"
 description = "A small build made by the test suite."
-license = "cc-by-sa-3.0"
+hub_repo = "vi-research/vi-despin-test"
 card_template = "{(ROOT / "cards" / "default.md.j2").as_posix()}"
 seed = 11
 

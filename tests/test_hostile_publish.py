@@ -19,7 +19,7 @@ from corpus.dataset.validate import file_records, validate
 from hub_server import Fault, hub  # noqa: F401  (fixture)
 from tests.conftest import ROOT
 
-REPO = "vi-research/vi-despin-hostile"
+REPO = "vi-research/vi-despin-test"  # the small build's dataset.hub_repo (tests/conftest.py)
 
 
 def cli(*args, **env):

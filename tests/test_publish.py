@@ -113,7 +113,7 @@ def test_cli_bad_token_dry_run_and_the_token_never_shows(hub, versions, monkeypa
     again = cli("publish", v1, "--repo", REPO)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     monkeypatch.setenv("HF_TOKEN", "hf_wrong_token_for_this_test_0123456789")
-    bad = cli("publish", v1, "--repo", "vi-research/other")
+    bad = cli("publish", v1, "--repo", REPO)
     assert bad.returncode == AUTH and "rejected the token" in bad.stderr and "Traceback" not in bad.stderr
     for result in (dry, ok, again, bad):
         for secret in (hub.token, "hf_wrong_token_for_this_test_0123456789"):

@@ -52,22 +52,29 @@ class Plan:
         return "\n".join(lines)
 
 
+def valid_repo(repo: object) -> bool:
+    """ORG/NAME as the Hub accepts it (see check_repo); the recipe's dataset.hub_repo is checked the same way."""
+    parts = repo.split("/") if isinstance(repo, str) else []
+    return (len(parts) == 2 and all(_REPO_PART.fullmatch(part) for part in parts) and "--" not in repo
+            and ".." not in repo and not repo.lower().endswith(".git"))
+
+
 def check_repo(repo: object) -> None:
     """ORG/NAME as the Hub accepts it: letters, digits, '-', '_', '.', neither starting nor ending with '-' or '.',
     no '--' or '..', not ending in '.git' (so nothing like '../evil', 'a b/c' or 'org/.git' reaches a URL)."""
-    parts = repo.split("/") if isinstance(repo, str) else []
-    if (len(parts) != 2 or not all(_REPO_PART.fullmatch(part) for part in parts) or "--" in repo or ".." in repo
-            or repo.lower().endswith(".git")):
+    if not valid_repo(repo):
         raise PublishError(f"--repo must be ORG/NAME (letters, digits, '-', '_' and '.', not starting or ending "
                            f"with '-' or '.', no '--' or '..', not ending in '.git'), got {repo!r}", 2)
 
 
-def plan(dist: Path, repo: str) -> Plan:
+def plan(dist: Path, repo: str | None = None) -> Plan:
     """What a release of this folder contains: build.json and the files it lists, after `corpus validate` passes.
-    Reads nothing from the network."""
+    `repo` defaults to the build's dataset.hub_repo, and must be it: the card tells users to load that repo, and
+    rewriting the card here would break its sha256 in build.json. Reads nothing from the network."""
     from corpus.dataset.validate import MANIFEST, file_problems, listed_files, validate
 
-    check_repo(repo)
+    if repo is not None:
+        check_repo(repo)
     try:
         manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
@@ -92,12 +99,31 @@ def plan(dist: Path, repo: str) -> Plan:
     if not report.ok:
         raise PublishError(f"refusing to publish {dist}: `corpus validate` finds it invalid; nothing was sent:\n"
                            + "\n".join(f"  - {p}" for p in report.problems), INVALID)
+    repo = card_repo(dist, manifest, repo)
     listed, _ = listed_files(manifest)
     data = (dist / MANIFEST).read_bytes()
     files = [{**entry, "local": dist / path} for path, entry in listed.items()]
     files.append({"path": MANIFEST, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                   "local": dist / MANIFEST})
     return Plan(repo, f"v{version}", version, fingerprint, sorted(files, key=lambda f: f["path"]))
+
+
+def card_repo(dist: Path, manifest: dict, repo: str | None) -> str:
+    """The repo the build's card names in its load snippet (recipe dataset.hub_repo), which --repo may only repeat."""
+    recipe = manifest.get("recipe")
+    named = recipe.get("hub_repo") if isinstance(recipe, dict) else None
+    if not named:
+        raise PublishError(f"refusing to publish {dist}: its card shows no Hub repo to load it from (only a local "
+                           f"path); set dataset.hub_repo = \"{repo or 'ORG/NAME'}\" in the recipe, bump the version "
+                           f"and build again; nothing was sent", 2)
+    if not valid_repo(named):
+        raise PublishError(f"refusing to publish {dist}: build.json names the repo {named!r:.100}, not ORG/NAME; "
+                           f"nothing was sent", INVALID)
+    if repo is not None and repo != named:
+        raise PublishError(f"refusing to publish {dist} to {repo}: its card tells users to load {named} (recipe "
+                           f"dataset.hub_repo). Publish it there (leave out --repo), or set dataset.hub_repo = "
+                           f"\"{repo}\", bump the version and build again; nothing was sent", 2)
+    return named
 
 
 def changed_since_planned(release: Plan) -> list[str]:

@@ -221,6 +221,11 @@ def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
                         "README.md and build.json disagree: the card states build.json digest "
                         f"{stated[-1][:16]}…, build.json's content hashes to {manifest_digest(manifest)[:16]}…")
 
+    link = card.get("license_link")  # the Hub resolves a relative link against the repo: the file must be there
+    if card.get("license") == "other" and not (isinstance(link, str) and link.startswith(("https://", "http://"))) \
+            and not (safe_relative(link) and (folder / link).is_file()):
+        problems.append(f"README.md: license `other` needs a license_link to the licence text; {link!r:.80} is "
+                        f"neither a URL nor a file of this folder")
     card_configs = [c["config_name"] for c in card.get("configs", [])]
     infos = card.get("dataset_info", {})
     infos = {i.get("config_name", "default"): i for i in (infos if isinstance(infos, list) else [infos])}
