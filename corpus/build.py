@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from tqdm import tqdm
 
 import corpus
 from corpus.baselines import HELD_OUT, held_out_rows, results
@@ -32,6 +30,7 @@ from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, re
 from corpus.dedup import Deduplicator
 from corpus.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
+from corpus.pipeline.progress import over_shards, stage
 from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE_IDS_OP, MakePairs, ReadShard
 from corpus.pipeline.shards import plan
 from corpus.pairs import rng_for
@@ -364,11 +363,6 @@ class Lowest:
         return [k for k, _ in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
 
 
-def _progress(items, total: int, desc: str, quiet: bool):
-    return tqdm(items, total=total, desc=desc, unit=" shards", disable=True if quiet else None, file=sys.stderr,
-                leave=False)
-
-
 def read(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> Reading:
     """Phase one: read, triage and fingerprint every shard on the workers; ids, dedup and the accounting in the
     driver; kept paragraphs spilled under tmp/.work, dropped ones into an open rejects writer."""
@@ -378,7 +372,7 @@ def read(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> Readi
     shards = plan(recipe)
     dedup, ids = Deduplicator(recipe.dedup), DocumentIds()
     reading = Reading(recipe, rejects_writer(tmp), work)
-    for table in _progress(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
+    for table in over_shards(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
         reading.add(DEDUP_OP(UNIQUE_IDS_OP(table, ids), dedup))
     reading.spill()
     seconds["reading"] = round(time.time() - clock, 2)
@@ -391,15 +385,14 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     reading = read(recipe, tmp, engine, quiet, seconds)  # the dedup index is freed when phase one returns
     mined = None
     if reading.miner is not None:
-        clock = time.time()
-        mined = _mine(recipe, reading, engine, reading.spill_dir)
-        seconds["mining"] = round(time.time() - clock, 2)
+        with stage("mining", seconds, quiet):
+            mined = _mine(recipe, reading, engine, reading.spill_dir)
     close_rejects(reading.rejects, tmp / REJECTS_FILE)
     clock = time.time()
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
     pairs_op = MakePairs(recipe, mined.excluded if mined else frozenset())
-    for table in _progress(engine.map(pairs_op, reading.spills), len(reading.spills), "pairing", quiet):
+    for table in over_shards(engine.map(pairs_op, reading.spills), len(reading.spills), "pairing", quiet):
         for name, writer in writers.items():
             writer.write(table.filter(pc.equal(table.column("split"), name)))
         pairing.add(table)
@@ -420,9 +413,8 @@ def mine_inputs(recipe: Recipe, out: Path, engine, quiet: bool) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=".mine-", dir=out))
     try:
         reading = read(recipe, tmp, engine, quiet, seconds)
-        clock = time.time()
-        mined = _mine(recipe, reading, engine, reading.spill_dir)
-        seconds["mining"] = round(time.time() - clock, 2)
+        with stage("mining", seconds, quiet):
+            mined = _mine(recipe, reading, engine, reading.spill_dir)
         with open(tmp / "pairs.jsonl", "w", encoding="utf-8") as f:
             for row in mined.rows:
                 f.write(json.dumps({**row, "edits": [as_dict(e) for e in row["edits"]]}, ensure_ascii=False) + "\n")
@@ -616,31 +608,29 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                         for n, rows in by_split.items() if rows}
                 learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-            clock = time.time()
-            lm = NgramModel.train(pairing.language_model_texts())
-            lm.save(tmp / LM_FILE)
-            write_compiled(lexicons.lexicon, tmp / COMPILED)
-            seconds["language model"] = round(time.time() - clock, 2)
-            clock = time.time()
-            detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
-            keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
-            seconds["spin detector"] = round(time.time() - clock, 2)
-            clock = time.time()
-            test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
-            if mined is not None and any(r["split"] == "test" for r in mined.rows):
-                test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
-                                                 key=lambda r: stable_hash("rank", r["id"]))[:RESULTS_SAMPLE]
-            other_half = _held_out(recipe, lm, tmp, test_sets)
-            baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
-            if other_half:
-                shutil.rmtree(Path(other_half).parent)
-            seconds["baselines"] = round(time.time() - clock, 2)
+            with stage("language model", seconds, quiet):
+                lm = NgramModel.train(pairing.language_model_texts())
+                lm.save(tmp / LM_FILE)
+                write_compiled(lexicons.lexicon, tmp / COMPILED)
+            with stage("spin detector", seconds, quiet):
+                detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
+                keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
+            with stage("baselines", seconds, quiet):
+                test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
+                if mined is not None and any(r["split"] == "test" for r in mined.rows):
+                    test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
+                                                     key=lambda r: stable_hash("rank", r["id"]))[:RESULTS_SAMPLE]
+                other_half = _held_out(recipe, lm, tmp, test_sets)
+                baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
+                if other_half:
+                    shutil.rmtree(Path(other_half).parent)
             stats = pairing.statistics()
             calibration = None
             if recipe.real:
-                calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
-                                        recipe.calibration_draws, lexicons.lexicon)
-                calibration["file"] = recipe.real.name
+                with stage("calibration", seconds, quiet):
+                    calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
+                                            recipe.calibration_draws, lexicons.lexicon)
+                    calibration["file"] = recipe.real.name
             resolved = recipe.resolved()
             context = {
                 **resolved,
@@ -668,10 +658,11 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "mined": _mined_manifest(mined, configs, learned),
             }
             # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
-            context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
-                                                   "calibration": calibration, "results": baseline_results,
-                                                   "splits": {s["name"]: s for s in context["splits"]},
-                                                   "real": context["real"]}, runner.map)
+            with stage("charts", seconds, quiet):
+                context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
+                                                       "calibration": calibration, "results": baseline_results,
+                                                       "splits": {s["name"]: s for s in context["splits"]},
+                                                       "real": context["real"]}, runner.map)
             context["licences"] = licence_rows(recipe, source_rows(tmp, configs))
             context["citation"] = citation(recipe, fingerprint, corpus.__version__)
             (tmp / LICENSE_FILE).write_text(render_license(recipe, context["licences"], lexicons.reports),

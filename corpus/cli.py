@@ -96,9 +96,12 @@ def validate(dist: Path = typer.Argument(..., help="A built version folder, e.g.
     """Load a built dataset as users will and check it end to end."""
     from corpus.dataset.validate import validate as run_validate
 
+    from corpus.pipeline.progress import stage
+
     if not dist.is_dir():
         fail(f"{dist} is not a folder", 2)
-    report = run_validate(dist)
+    with stage(f"validating {dist}", {}, quiet=False):
+        report = run_validate(dist)
     for key, value in report.figures.items():
         typer.echo(f"  {key}: {value}")
     if not report.ok:

@@ -13,7 +13,7 @@ import math
 import re
 import stat
 import tomllib
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -53,6 +53,8 @@ class InputFile:
     bytes: int
     sha256: str
     problem: str = ""  # why it cannot be read (a folder, a symlink loop, no permission): the build skips it
+    key: str = ""  # its path below the fixed folders of its pattern ("x.txt" of "../corpora/*.txt"): text ids
+    # use it, so moving the files (and the pattern with them) changes no document id and no split
 
 
 @dataclass(frozen=True)
@@ -271,11 +273,25 @@ def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
         found = [Path(p) for p in expand(str(root / rel))]
         names = [f"pkg:{package}/{p.relative_to(root).as_posix()}" for p in found]
     else:
+        root, rel = base, pattern
         found = [Path(p) for p in expand(str(base / pattern))]
         names = [Path(p).relative_to(base).as_posix() if Path(p).is_relative_to(base) else str(p) for p in found]
+    fixed = root / _fixed_folders(rel)
     wildcard = re.search(r"[*?[]", pattern) is not None
     inputs = [_inspect(n, p, wildcard) for n, p in zip(names, found)]
-    return [i for i in inputs if i is not None]
+    return [replace(i, key=p.relative_to(fixed).as_posix() if p.is_relative_to(fixed) else p.name)
+            for i, p in zip(inputs, found) if i is not None]
+
+
+def _fixed_folders(pattern: str) -> str:
+    """The folders a pattern names before its first wildcard ("../corpora" of "../corpora/**/*.txt", "a" of
+    "a/b.txt"): what is below them is a file's key."""
+    fixed = []
+    for part in Path(pattern).parts[:-1]:
+        if re.search(r"[*?[]", part):
+            break
+        fixed.append(part)
+    return str(Path(*fixed)) if fixed else ""
 
 
 def _inspect(name: str, path: Path, wildcard: bool) -> InputFile | None:

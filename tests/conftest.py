@@ -125,7 +125,7 @@ REAL_SECTION = f'''
 [real]
 pairs = "{(ROOT / "seeds" / "000_10ed56cc2b936aaa.restored.jsonl").as_posix()}"
 source = "seed"
-doc_id = "seeds/000_10ed56cc2b936aaa"
+doc_id = "000_10ed56cc2b936aaa"
 draws = 3
 '''
 

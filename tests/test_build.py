@@ -141,3 +141,43 @@ def test_two_workers_give_the_same_bytes_as_one(small_recipe, tmp_path):
     assert [(one / f).read_bytes() == (two / f).read_bytes() for f in files] == [True] * len(files)
     strip = lambda m: {k: v for k, v in m.items() if k not in ("built_at", "wall_seconds", "stage_seconds")}  # noqa: E731
     assert strip(json.loads((one / "build.json").read_text())) == strip(json.loads((two / "build.json").read_text()))
+
+
+def test_every_long_stage_shows_on_a_terminal_and_nothing_shows_in_a_pipe(small_recipe, tmp_path):
+    """Progress on a terminal (stderr a TTY): the shard bars and a line naming each later stage while it runs.
+    In a pipe (a log file, CI) none of it: only the summary."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def run(stderr_tty: bool) -> str:
+        out = tmp_path / ("tty" if stderr_tty else "pipe")
+        command = [*CLI, "build", small_recipe, "--out", out, "--validate"]
+        env = {**os.environ, "PYTHONPATH": str(os.getcwd()), "COLUMNS": "200"}
+        if not stderr_tty:
+            return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env).stderr
+        main, side = pty.openpty()
+        fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # a new pty is 0 columns wide
+        proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=side, env=env)
+        os.close(side)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the other side closed: the build is over
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait()
+        os.close(main)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
+    shown, logged = run(True), run(False)
+    stages = ["reading", "mining", "pairing", "language model", "spin detector", "baselines", "charts",
+              "validating"]
+    assert [s for s in stages if s not in shown] == [], shown[-3000:]
+    assert [s for s in stages if f"{s} ..." in logged or f"{s}:" in logged] == [], logged[-3000:]
+    assert "built " in logged  # the summary is there in both

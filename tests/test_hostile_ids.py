@@ -39,3 +39,25 @@ def test_a_record_claiming_a_generated_id_gets_another(tmp_path):
     ids = [d.doc_id for d in again]
     assert len(set(ids)) == len(ids) == 5, ids
     assert ids[:2] == ["a", generated] and ids[4] == "b"  # earlier documents keep the ids they had
+
+
+def test_text_document_ids_do_not_depend_on_where_the_files_sit(tmp_path):
+    """A text file's id is its path below the fixed folders of its pattern: the same corpus read through
+    `../../shared/corpora/luat/*.txt` or `kho/luat/**/*.txt` gives the same ids, hence the same splits."""
+    text = "Điều 1. Phạm vi điều chỉnh\nBộ luật này quy định địa vị pháp lý, chuẩn mực pháp lý cho cách ứng xử.\n"
+    ids = []
+    for folder, pattern in (("a/b/luat", "a/b/luat/*.txt"), ("kho/luat", "kho/luat/**/*.txt"),
+                            ("luat", "../recipe-dir/luat/*.txt")):
+        root = tmp_path / folder.split("/")[0] / "x"
+        base = root.parent if not pattern.startswith("..") else tmp_path / "recipe-dir"
+        where = base / (folder if not pattern.startswith("..") else "luat")
+        (where / "bo-luat").mkdir(parents=True, exist_ok=True)
+        (where / "dan-su.txt").write_text(text, encoding="utf-8")
+        (where / "bo-luat" / "hinh-su.txt").write_text(text, encoding="utf-8")
+        source = SOURCE.replace('"wiki.jsonl"', f'"{pattern}", "{pattern.replace("*.txt", "*/*.txt")}"') \
+            .replace('format = "jsonl"', 'format = "text"')
+        (base / "recipe.toml").write_text(recipe_text(source), encoding="utf-8")
+        documents_read = read_source(load_recipe(base / "recipe.toml").sources[0])
+        ids.append(sorted({d.doc_id for d in documents_read if isinstance(d, Document)}))
+    assert ids[0] == ["bo-luat/hinh-su", "dan-su"], ids
+    assert ids[1] == ids[2] == ids[0]

@@ -172,5 +172,5 @@ def read(source, inp):
     if isinstance(text, Skip):
         yield text
         return
-    doc_id = str(PurePosixPath(inp.name).with_suffix("")).lstrip("./").replace("../", "")
+    doc_id = str(PurePosixPath(inp.key or inp.name).with_suffix("")).lstrip("./").replace("../", "")
     yield Document(source.name, doc_id, text, inp.name)
