@@ -269,7 +269,7 @@ def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
     """Files for one path pattern: relative to the recipe's folder, or pkg:PACKAGE/GLOB inside an installed package."""
     if pattern.startswith("pkg:"):
         package, _, rel = pattern[4:].partition("/")
-        root = Path(str(resources.files(package)))
+        root = _package_root(pattern)
         found = [Path(p) for p in expand(str(root / rel))]
         names = [f"pkg:{package}/{p.relative_to(root).as_posix()}" for p in found]
     else:
@@ -281,6 +281,10 @@ def resolve_inputs(pattern: str, base: Path) -> list[InputFile]:
     inputs = [_inspect(n, p, wildcard) for n, p in zip(names, found)]
     return [replace(i, key=p.relative_to(fixed).as_posix() if p.is_relative_to(fixed) else p.name)
             for i, p in zip(inputs, found) if i is not None]
+
+
+def _package_root(pattern: str) -> Path:
+    return Path(str(resources.files(pattern[4:].partition("/")[0])))
 
 
 def _fixed_folders(pattern: str) -> str:
@@ -329,7 +333,9 @@ def _paths(patterns: list, where: str, base: Path, problems: list[str]) -> list[
             problems.append(f"{where}.paths: package in {pattern!r} is not installed")
             continue
         if not found:
-            problems.append(f"{where}.paths: {pattern!r} matches no file (looked in {base})")
+            place = f"the installed package {pattern[4:].split('/')[0]!r}, at {_package_root(pattern)}" \
+                if pattern.startswith("pkg:") else base
+            problems.append(f"{where}.paths: {pattern!r} matches no file (looked in {place})")
         inputs += found
     return inputs
 

