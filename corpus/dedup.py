@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from corpus.memo import Memo
-from corpus.spin.lm import _SYLLABLE
+from corpus.text.tokens import SYLLABLE
 
 _CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes
 _ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x num_perm x 12 bytes
@@ -79,7 +79,7 @@ _syllable_hashes = Memo(lambda word: xxhash.xxh3_64_intdigest(word.encode()) >> 
 def shingle_sets(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, hashes): for text i, hashes[offsets[i]:offsets[i+1]] are the sorted distinct 64-bit hashes of
     its n-syllable shingles (lower-cased); a text of n syllables or fewer is one shingle. Vectorised per batch."""
-    words = [_SYLLABLE.findall(t.lower()) for t in texts]
+    words = [SYLLABLE.findall(t.lower()) for t in texts]
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     flat = np.fromiter(map(_syllable_hashes.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
                        count=int(lengths.sum()))

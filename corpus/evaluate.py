@@ -10,22 +10,14 @@ next to the do-nothing baseline, which is the one to beat.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Hashable, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
+from corpus.text.tokens import tokens
+
 Edit = tuple[int, int, tuple[str, ...]]
 
-# Syllables and punctuation marks as separate tokens: the spinner swaps syllable groups, and a mark
-# glued to a syllable ("tỉnh.") must not make the syllable a different token. The price: whitespace is
-# no token, so the spinner's "tỉnh ." is invisible to edits (CER/WER still see it).
-_TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Syllables and punctuation marks of `text`, case kept (a case change is a real edit)."""
-    return _TOKEN.findall(text)
 
 
 def levenshtein(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
@@ -45,7 +37,7 @@ def token_edits(source: str, target: str) -> list[Edit]:
     """
     if source == target:
         return []  # what difflib would say, without the alignment cost
-    a, b = tokenize(source), tokenize(target)
+    a, b = tokens(source), tokens(target)  # "tỉnh ." is "tỉnh." here; CER sees it
     edits: list[Edit] = []
     block: list[int] | None = None  # [i1, i2, j1, j2] of the edit being merged
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():

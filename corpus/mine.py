@@ -32,12 +32,12 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
 from corpus.dedup import band_keys, shingle_sets
+from corpus.text.tokens import tokens
 
 RECALL = 0.99
 MIN_SHARED = 3  # bands a pair shares before it is verified (pairs sharing one or two are mostly chance)
 SOURCE_SHARE = 0.3  # a page's source document explains at least this share of its paragraphs (summed scores)
 PREFILTER = 0.15  # share of a clean paragraph's shingles that some raw paragraph must have before its MinHash
-_TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 _DIGITS = re.compile(r"\d")
 # The spinner family's re-joining: a space before ; : ? ! and before the final full stop, spaced curly quotes,
 # re-spaced document numbers, a lost line break (" .Next"); inner full stops keep their place (seed: 0 of 10).
@@ -132,11 +132,6 @@ class Verdict:
         the raw paragraph, or contains it, scores lower than the whole of it."""
         total = self.kept + self.covered
         return round(2 * self.kept * self.covered / total, 4) if total else 0.0
-
-
-def tokens(text: str) -> list[str]:
-    """Syllables and punctuation marks: spacing is not a token, since the spinner re-spaces."""
-    return _TOKEN.findall(text)
 
 
 def _name(block: list[str], at: int, text: list[str]) -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from corpus.evaluate import (add_tallies, detector_scores, format_table, levenshtein, score, scores, tally,
-                             token_edits, tokenize)
+                             token_edits)
+from corpus.text.tokens import tokens as tokenize
 
 RESTORED = Path(__file__).resolve().parents[1] / "seeds" / "000_10ed56cc2b936aaa.restored.jsonl"
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import gzip
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-_SYLLABLE = re.compile(r"[^\W_]+")
+from corpus.text.tokens import SYLLABLE
+
 BACKOFF = math.log(0.4)
 BOUNDARY = "<s>"
 
 
 def syllables(text: str) -> list[str]:
-    return [s.lower() for s in _SYLLABLE.findall(text)]
+    return [s.lower() for s in SYLLABLE.findall(text)]
 
 
 class NgramModel:

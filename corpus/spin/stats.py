@@ -11,16 +11,12 @@ from collections import Counter
 
 from rapidfuzz.distance import Indel
 
+from corpus.text.tokens import syllables
 
-_WORD = re.compile(r"[^\W_]+")
 # A full stop or clause mark, found by the mark itself (a pattern that opens with a lookbehind is tried at every
 # position: ~3x slower); `_marks` then looks at the one or two characters before it.
 _FULL_STOP = re.compile(r"\.(?=\s|$|[^\W\d_])")
 _CLAUSE_MARK = re.compile(r"[;:?!](?=\s|$)")
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
 
 
 def _blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
@@ -42,7 +38,7 @@ def _blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
 
 def changes(clean: str, noisy: str) -> list[tuple[str, list[str], list[str]]]:
     """(kind, clean words, noisy words) of each differing block in a word alignment of the pair."""
-    return _word_changes(_words(clean), _words(noisy))
+    return _word_changes(syllables(clean), syllables(noisy))
 
 
 def _word_changes(a: list[str], b: list[str]) -> list[tuple[str, list[str], list[str]]]:
@@ -73,9 +69,9 @@ def measure(clean: str, noisy: str) -> dict[str, int]:
     if clean == noisy:
         return out
     out["spun"] = 1
-    words = _words(clean)
+    words = syllables(clean)
     out["words"] = len(words)
-    for kind, old, _ in _word_changes(words, _words(noisy)):
+    for kind, old, _ in _word_changes(words, syllables(noisy)):
         out[kind] += 1
         out["changed"] += len(old) or 1  # an insertion touches one place of the clean text
     out["clean_chars"], out["noisy_chars"] = len(clean), len(noisy)

@@ -9,6 +9,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from corpus.text.tokens import syllables
+
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 
 # A sentence end glued to the next paragraph's first word, as spinners leave it: "cá thể .Đối với".
@@ -25,7 +27,6 @@ _LEGAL_HEADING = re.compile(
 )
 _WIKI_HEADING = re.compile(r"^=+[^=].*=+$")
 _DOC_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Nghị định|Thông tư|Quyết định)\s+số\s*:|[^,]{2,40},\s+ngày\s+\d+\s+tháng\s+\d+)")
-_SYLLABLE = re.compile(r"[^\W_]+")
 _STOPS = frozenset(".!?:;…”\"»)")
 
 
@@ -73,7 +74,7 @@ def is_title_case(line: str) -> bool:
     """SEO title lines capitalise every syllable ("Dịch Vụ Sửa Chữa 24h Tại Hà Nội"); prose and names do not."""
     if line.rstrip()[-1:] in ".:;,!?" or line.isupper() or any(w[:1].islower() for w in line.split()):
         return False
-    words = [w for w in _SYLLABLE.findall(line) if not w.isdigit()]
+    words = [w for w in syllables(line) if not w.isdigit()]
     return len(words) >= 5 and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
