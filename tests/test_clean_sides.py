@@ -103,6 +103,7 @@ def test_final_punctuation_and_respacing_on_seed_paragraphs(seed_paragraphs):
     assert respace(spun).replace(";", " ;").replace("tỉnh.", "tỉnh .") == spun  # only spaces removed
     assert respace("(tiếng Đức: ; tiếng Afrikaans") == "(tiếng Đức: ; tiếng Afrikaans"  # nothing to attach to
     assert respace("giá trị ... và 0 .5") == "giá trị ... và 0 .5"
+    assert respace("rau xanh tăng 25-40% . Các dịch vụ") == "rau xanh tăng 25-40%. Các dịch vụ"  # Wikipedia
 
 
 def test_bad_filter_values_are_clear_errors(tmp_path):

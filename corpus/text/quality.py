@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _CLOSERS = " ”\"’)]»"
 SENTENCE_END = frozenset(".!?…")
@@ -21,7 +20,8 @@ _SYLLABLE = re.compile(r"(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx
 _WORD = re.compile(r"[^\W\d_]{2,}")  # single letters are list markers ("b)") or initials: no evidence either way
 # A space a spinner's re-join leaves before ; : ! ? or a full stop that ends a clause ("hợp đồng ;", "2 . Ủy
 # ban"); not before an ellipsis, a decimal, or after an opening bracket or another mark ("(tiếng Đức: ; ...").
-_SPACED_MARK = re.compile(r"(?<=[\w)\]”\"’]) +(?=[.;:!?](?:\s|$))")
+_SPACED = (" .", " ;", " :", " !", " ?")  # a cheap test first: most paragraphs have none of them
+_SPACED_MARK = re.compile(r"(?<=[\w%)\]”\"’']) +(?=[.;:!?](?:\s|$))")
 
 
 def final_mark(text: str) -> str:
@@ -38,11 +38,14 @@ def has_final_punct(text: str) -> bool:
     return final_mark(text) in FINAL_MARKS
 
 
-@lru_cache(maxsize=1 << 16)
 def is_syllable(word: str) -> bool:
     """Spelled as a Vietnamese syllable? "người", "Đắk": yes; "Khmer", "methyl", "of": no ("the", "in" pass)."""
     bare = unicodedata.normalize("NFC", unicodedata.normalize("NFD", word.lower()).translate(_TONE_MARKS))
     return _SYLLABLE.fullmatch(bare) is not None
+
+
+_SEEN: dict[str, bool] = {}  # word -> is_syllable: a few thousand syllables and the foreign words met
+_SEEN_MAX = 1 << 18
 
 
 def vietnamese_share(text: str) -> float:
@@ -50,11 +53,21 @@ def vietnamese_share(text: str) -> float:
     counted. A paragraph with no word to count scores 0: it is not prose.
 
     Prose scores above 0.9, lists of foreign names 0.6 to 0.8, bibliography entries and species names below 0.4.
-    Costs about 1.5 s for 22 MB of text (one cached regex match per distinct word)."""
-    words = [w for w in _WORD.findall(text) if not w.isupper()]
-    return sum(map(is_syllable, words)) / len(words) if words else 0.0
+    About 20 MB/s on one core (a dictionary look-up per word; 1.8 s for the large recipe's 37 MB)."""
+    seen, words, hits = _SEEN, 0, 0
+    for word in _WORD.findall(text):
+        if word.isupper():
+            continue
+        known = seen.get(word)
+        if known is None:
+            if len(seen) >= _SEEN_MAX:
+                seen.clear()
+            known = seen[word] = is_syllable(word)
+        words += 1
+        hits += known
+    return hits / words if words else 0.0
 
 
 def respace(text: str) -> str:
     """The spinner's space before a mark removed: "hợp đồng ;" -> "hợp đồng;". Nothing else changes."""
-    return _SPACED_MARK.sub("", text) if " " in text else text
+    return _SPACED_MARK.sub("", text) if any(m in text for m in _SPACED) else text
