@@ -94,7 +94,7 @@ class Recipe:
     mine: MineSettings = MineSettings()
     min_vietnamese: float = 0.5  # share of a paragraph's words that must be Vietnamese syllables (0: off)
     final_punct: bool = True  # drop paragraphs that end in no . ! ? … ; : (list items, captions)
-    respace_punct: bool = True  # repair a space before ; : ! ? and a clause's full stop on kept paragraphs
+    respace_punct: bool = True  # remove a space before ; : ! ? and a clause's full stop (clean sources' paragraphs)
 
     @property
     def mining(self) -> bool:

@@ -71,7 +71,8 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
     """(paragraph, drop reason or "", detail) for each paragraph of one document, in order.
 
     Spun detection comes before the clean-side checks (a raw paragraph's artifacts are its evidence, and the real
-    test set needs every spun one); a kept paragraph's detail is RESPACED when its spacing was repaired."""
+    test set needs every spun one). Only a clean source's paragraph is respaced (detail RESPACED): on a raw page
+    a spaced mark is the spinner's, which mining must still see."""
     out = []
     for kind, paragraph in segment(normalize(text, recipe.tone_marks), recipe.repair_glued):
         reason, detail = "", ""
@@ -87,7 +88,7 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
             reason, detail = "not_vietnamese", f"{share:.2f} of its words are Vietnamese syllables"
         elif recipe.final_punct and not has_final_punct(paragraph):
             reason, detail = "no_final_punct", f"ends in {paragraph[-1:]!r}"
-        elif recipe.respace_punct and (repaired := respace(paragraph)) != paragraph:
+        elif not raw and recipe.respace_punct and (repaired := respace(paragraph)) != paragraph:
             paragraph, detail = repaired, RESPACED  # a clean side never teaches the spinner's "hợp đồng ;"
         out.append((paragraph, reason, detail))
     return out
