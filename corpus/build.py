@@ -31,7 +31,8 @@ from corpus.dedup import Deduplicator
 from corpus.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.progress import over_shards, stage
-from corpus.pipeline.ops import DEDUP_OP, KEPT, OPS, PARAGRAPHS, SKIPPED, UNIQUE_IDS_OP, MakePairs, ReadShard
+from corpus.pipeline.ops import (CLEAN_SIDE_REASONS, DEDUP_OP, KEPT, OPS, PARAGRAPHS, RESPACED, SKIPPED,
+                                 UNIQUE_IDS_OP, MakePairs, ReadShard)
 from corpus.pipeline.shards import plan
 from corpus.pairs import rng_for
 from corpus.real import real_rows
@@ -60,6 +61,8 @@ LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is train
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
 CHUNK_ROWS = 50_000  # paragraph rows the driver turns into Python objects at a time
+# raw paragraphs the miner sees: a caption or a paragraph dropped as a clean side may still copy a clean one
+MINABLE = frozenset({"", "spun", "duplicate", "near_duplicate", *CLEAN_SIDE_REASONS})
 TWIN_ROWS = 100_000  # clean paragraphs dropped as duplicates held before they go to a file (mining only)
 
 
@@ -163,6 +166,7 @@ class Reading:
         self.real_spun: dict[int, str] = {}
         self.real_kept: list[tuple[int, str]] = []
         self.dropped: Counter = Counter()
+        self.respaced = 0  # kept paragraphs whose space before a mark was removed (filters.respace_punct)
         self.per_source: dict[str, Counter] = {s.name: Counter() for s in recipe.sources}
         self.skipped: list[dict] = []
         self.spills: list[str] = []
@@ -214,12 +218,13 @@ class Reading:
             if (source, doc_id) == self.real_doc:
                 if reason == "spun":
                     self.real_spun[index] = text
-                elif not reason:
+                elif not reason or reason in CLEAN_SIDE_REASONS:  # the page as it is: its captions are negatives
                     self.real_kept.append((index, text))
             if reason:
                 self.dropped[reason] += 1
             else:
                 counts["paired"] += 1
+                self.respaced += detail == RESPACED
         if self.miner is not None:
             self.collect(rows)
 
@@ -229,8 +234,7 @@ class Reading:
         paragraph is the one dropped, and the clean one is in the spill files)."""
         for source, doc_id, index, text, reason, detail in zip(
                 *(rows[c] for c in ("source", "doc_id", "index", "text", "reason", "detail"))):
-            if source in self.raw_sources and index != SKIPPED and reason in ("", "spun", "duplicate",
-                                                                              "near_duplicate"):
+            if source in self.raw_sources and index != SKIPPED and reason in MINABLE:
                 self.miner.add_raw(source, doc_id, index, text)
                 self.raw_kept.append(not reason)
             elif reason == "duplicate":
@@ -267,7 +271,8 @@ class Reading:
     def paragraphs(self) -> dict:
         read = sum(c["paragraphs"] for c in self.per_source.values())
         return {"input": read, "paired": sum(c["paired"] for c in self.per_source.values()),
-                "dropped": dict(sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0])))}
+                "dropped": dict(sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "respaced": self.respaced}
 
 
 class Pairing:

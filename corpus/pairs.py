@@ -11,6 +11,7 @@ from __future__ import annotations
 from corpus.rand import RowRandom
 from corpus.spin.noise import NoiseSettings, seo_title, spin
 from corpus.split import unit_hash
+from corpus.text.quality import ends_sentence
 
 
 def rng_for(*key: object) -> RowRandom:
@@ -32,7 +33,7 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
         for variant in range(settings.variants if spun[index] else 0):
             rng = rng_for(seed, source, doc_id, index, variant)
             clean = text
-            if rng.random() < settings.glue_rate and spun.get(index + 1):  # one draw either way
+            if rng.random() < settings.glue_rate and spun.get(index + 1) and ends_sentence(text):  # one draw
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
             title = seo_title(rng) if index == titled else None
             noisy, edits = spin(clean, rng, settings, lexicon, title)

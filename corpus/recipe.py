@@ -108,6 +108,9 @@ class Recipe:
     lexicons: tuple[LexiconSpec, ...] = (PACKAGE,)  # in order: an earlier lexicon's group wins a shared member
     mine: MineSettings = MineSettings()
     hub_repo: str = ""  # ORG/NAME the card's load snippet names; publish sends the build there and nowhere else
+    min_vietnamese: float = 0.5  # share of a paragraph's words that must be Vietnamese syllables (0: off)
+    final_punct: bool = True  # drop paragraphs that end in no . ! ? … ; : (list items, captions)
+    respace_punct: bool = True  # remove a space before ; : ! ? and a clause's full stop (clean sources' paragraphs)
 
     @property
     def mining(self) -> bool:
@@ -214,7 +217,8 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
         "changelog": ((list,), []),
     },
     "normalize": {"tone_marks": ((str,), "old"), "repair_glued": ((bool,), True)},
-    "filters": {"min_chars": ((int,), 20), "max_chars": ((int,), 5000)},
+    "filters": {"min_chars": ((int,), 20), "max_chars": ((int,), 5000), "min_vietnamese": ((int, float), 0.5),
+                "final_punct": ((bool,), True), "respace_punct": ((bool,), True)},
     "noise": {f.name: ((bool,) if f.type == "bool" else (int,) if f.type == "int" else (int, float), f.default)
               for f in fields(NoiseSettings)},
     "mine": {f.name: ((bool,) if f.type == "bool" else (int,) if f.type == "int" else (int, float), f.default)
@@ -418,6 +422,8 @@ def load_recipe(path: Path | str) -> Recipe:
         problems.append(f"normalize.tone_marks: {norm['tone_marks']!r} is not one of {', '.join(TONE_POLICIES)}")
     if filt["min_chars"] < 1 or filt["max_chars"] <= filt["min_chars"]:
         problems.append("filters: need 1 <= min_chars < max_chars")
+    if not 0 <= filt["min_vietnamese"] <= 1:
+        problems.append(f"filters.min_vietnamese: {filt['min_vietnamese']} is not a share between 0 (off) and 1")
     for key, value in noise.items():
         if key != "variants" and isinstance(value, float | int) and not isinstance(value, bool) and not 0 <= value <= 1:
             problems.append(f"noise.{key}: {value} is not a rate between 0 and 1")
@@ -506,6 +512,8 @@ def load_recipe(path: Path | str) -> Recipe:
         description=ds["description"], **dataset_license(ds["name"], ds["license_name"], sources), card_template=template, seed=ds["seed"],
         changelog=tuple(ds["changelog"]), sources=tuple(sources), tone_marks=norm["tone_marks"],
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
+        min_vietnamese=float(filt["min_vietnamese"]), final_punct=filt["final_punct"],
+        respace_punct=filt["respace_punct"],
         noise=NoiseSettings(**noise), dedup=DedupSettings(**{**dedup, "near_threshold": float(dedup["near_threshold"])}),
         splits={k: float(splits[k]) for k in ("train", "validation", "test")},
         shard_mb=sections["output"]["shard_mb"],

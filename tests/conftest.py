@@ -21,6 +21,8 @@ VIWIKI = SHARED / "corpora" / "viwiki-politics.jsonl"
 SEO_TITLE = "Dịch Vụ Sửa Chữa 24h Tại Hà Nội"
 UNTOUCHED_STARTS = ("6 nhiệm vụ, giải pháp", "Các đồng chí Thường trực", "Công tác kiểm tra, giám sát",
                     "Các đại biểu dự hội nghị", "Với mục tiêu nhằm", "Đối với Chính phủ:")
+# The headline and the two photo captions end without a mark: never clean sides (filters.final_punct).
+UNPUNCTUATED_STARTS = ("6 nhiệm vụ, giải pháp", "Các đồng chí Thường trực", "Các đại biểu dự hội nghị")
 SPUN_STARTS = ("Ủy viên Trung ương Đảng", "Báo cáo tại hội nghị", "Tuy nhiên, bên cạnh", "Đối với Quốc hội :",
                "Đối với những cơ quan tư pháp", "Đối với MTTQVN", "Ngoài ra, nghị quyết")
 

@@ -113,7 +113,8 @@ def test_ops_check_their_contract_on_the_seed(tmp_path):
     declared = {c for op in OPS[:2] for c in op.outputs}
     assert declared <= set(table.column_names)
     reasons = table.column("reason").to_pylist()
-    assert reasons.count("spun") == 7 and reasons.count("") == 6  # the seed: 7 spun, 6 untouched paragraphs
+    assert reasons.count("spun") == 7 and reasons.count("") == 3  # the seed: 7 spun, 6 untouched paragraphs,
+    assert reasons.count("no_final_punct") == 3  # of which the headline and two captions end without a mark
     with pytest.raises(ValueError, match="needs columns"):
         PARAGRAPHS_OP(pa.table({"text": ["Quốc hội họp phiên bế mạc."]}), recipe)
 
@@ -136,7 +137,8 @@ def test_a_repeated_input_only_adds_rejects(small_recipe, tmp_path):
     assert len(copies) == wiki_counts["paragraphs"]  # every paragraph of the copy is rejected
     duplicates = [r for r in copies if r["reason"] == "duplicate"]
     assert len(duplicates) >= wiki_counts["paired"]  # what the first copy paired (or dropped as a twin) repeats
-    assert {r["reason"] for r in copies} - {"duplicate"} <= {"heading", "too_short", "too_long", "boilerplate"}
+    assert {r["reason"] for r in copies} - {"duplicate"} <= {"heading", "too_short", "too_long", "boilerplate",
+                                                              "not_vietnamese", "no_final_punct"}
     assert all(r["cluster"].startswith("wiki/") and not r["cluster"].startswith("wiki/copy-") for r in duplicates)
 
 

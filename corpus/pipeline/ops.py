@@ -25,6 +25,7 @@ from corpus.spin.detect import detect
 from corpus.spin.stats import MEASURES, measure
 from corpus.split import assign_split, stable_hash
 from corpus.text.normalize import normalize
+from corpus.text.quality import has_final_punct, respace, vietnamese_share
 from corpus.text.segment import BODY, segment
 
 
@@ -52,6 +53,8 @@ PARAGRAPHS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("inde
 FINGERPRINTS = pa.schema([("digest", pa.binary(16)), ("bands", pa.list_(pa.uint64())),
                           ("shingles", pa.list_(pa.uint64()))])
 KEPT = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("index", pa.int32()), ("text", pa.string())])
+CLEAN_SIDE_REASONS = ("not_vietnamese", "no_final_punct")  # dropped as clean sides, though not spun or damaged
+RESPACED = "respaced"  # the detail of a kept paragraph whose spacing before a mark was repaired
 SKIPPED = -1  # the `index` of a row that stands for an unreadable input (reason unreadable_input)
 
 
@@ -65,7 +68,11 @@ def documents_table(items, recipe) -> pa.Table:
 
 
 def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
-    """(paragraph, drop reason or "", detail) for each paragraph of one document, in order."""
+    """(paragraph, drop reason or "", detail) for each paragraph of one document, in order.
+
+    Spun detection comes before the clean-side checks (a raw paragraph's artifacts are its evidence, and the real
+    test set needs every spun one). Only a clean source's paragraph is respaced (detail RESPACED): on a raw page
+    a spaced mark is the spinner's, which mining must still see."""
     out = []
     for kind, paragraph in segment(normalize(text, recipe.tone_marks), recipe.repair_glued):
         reason, detail = "", ""
@@ -77,6 +84,12 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
             reason = "too_long"
         elif raw and (d := detect(paragraph)).label == "spun":
             reason, detail = "spun", f"score {d.score:.3f}: {'; '.join(d.evidence)}"
+        elif recipe.min_vietnamese and (share := vietnamese_share(paragraph)) < recipe.min_vietnamese:
+            reason, detail = "not_vietnamese", f"{share:.2f} of its words are Vietnamese syllables"
+        elif recipe.final_punct and not has_final_punct(paragraph):
+            reason, detail = "no_final_punct", f"ends in {paragraph[-1:]!r}"
+        elif not raw and recipe.respace_punct and (repaired := respace(paragraph)) != paragraph:
+            paragraph, detail = repaired, RESPACED  # a clean side never teaches the spinner's "hợp đồng ;"
         out.append((paragraph, reason, detail))
     return out
 
@@ -196,12 +209,12 @@ def _measure(table: pa.Table, recipe) -> pa.Table:
     return table.append_column("measures", pa.array(values, MEASURES_TYPE))
 
 
-PARAGRAPHS_OP = Op("paragraphs", 1, tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), False, _paragraphs)
+PARAGRAPHS_OP = Op("paragraphs", 2, tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), False, _paragraphs)
 FINGERPRINT_OP = Op("fingerprint", 1, ("text", "reason"), tuple(FINGERPRINTS.names), False, _fingerprint)
 UNIQUE_IDS_OP = Op("unique_ids", 1, ("source", "doc_id", "origin", "index"), ("doc_id",), True, _unique_ids)
 DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), True,
               _dedup)
-PAIRS_OP = Op("pairs", 2, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
+PAIRS_OP = Op("pairs", 3, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
 SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
 MEASURE_OP = Op("measure", 1, ("clean", "noisy"), ("measures",), False, _measure)
 OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, UNIQUE_IDS_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)

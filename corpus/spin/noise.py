@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from corpus.spin.edits import realise
 from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
+from corpus.text.quality import ends_sentence
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class NoiseSettings:
     comma_space_rate: float = 0.0  # space before a comma (seed: none)
     quote_space_rate: float = 1.0  # “ text ” instead of “text”
     docnum_rate: float = 1.0  # 15-NQ/TW -> 15 – NQ / TW
-    glue_rate: float = 0.1  # share of spun paragraphs glued to the next one (a lost line break)
+    glue_rate: float = 0.1  # share of spun paragraphs ending a sentence glued to the next one (a lost line break)
     seo_title_rate: float = 0.0  # share of documents whose first spun paragraph gets an SEO title line
     sentence_initial: bool = True  # also rewrite a capitalised match at a sentence start, keeping the capital
     keep_names: bool = True  # leave capitalised words mid-sentence alone (names, titles of bodies)
@@ -154,8 +155,8 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
         if not targets or rand() >= (num_rate if numeric else sub_rate) * weight:
             continue
         new = targets[bisect.bisect_right(cumulative, rand() * cumulative[-1])] if len(targets) > 1 else targets[0]
-        if capitalised:
-            new = new[0].upper() + new[1:]
+        if clean[start].isupper() and new[:1].islower() and (capitalised or _sentence_start(clean, start)):
+            new = new[0].upper() + new[1:]  # a sentence start stays capitalised ("Chủ tịch" -> "Quản trị")
         add((start, end, new, "number" if numeric else "lexical", rule))
         last_end = end
 
@@ -178,9 +179,9 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
                 at = m.end() if m.group() == "“" else m.start()
                 add((at, at, " ", "quote_space", "space_inside_quotes"))
     at = clean.find("\n")
-    while at >= 0:
-        glue = "" if clean[at - 1 : at] in ".!?" else " ."
-        add((at, at + 1, glue, "glue", "lost_break"))
+    while at >= 0:  # the seed's lost breaks follow a sentence's end (" .Đối với"); no full stop is invented
+        if ends_sentence(clean[:at]):
+            add((at, at + 1, "", "glue", "lost_break"))
         at = clean.find("\n", at + 1)
     if title:
         add((0, 0, title + "\n", "seo_title", "seo_title"))
