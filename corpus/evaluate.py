@@ -112,7 +112,7 @@ def tally(inputs: list[str], predictions: list[str], references: list[str]) -> d
         "input_char_errors": sum(c for c, _ in input_dist),
         "true_edits": tp, "proposed_edits": n_hyp, "gold_edits": n_gold,
         "untouched": len(untouched), "harmed": sum(untouched),
-        "chrf": [sum(column) for column in zip(*_CHRF.extract(predictions, references))],
+        "chrf": _CHRF.extract(predictions, references),
     }
 
 
@@ -126,8 +126,11 @@ def add_tallies(tallies: list[dict]) -> dict:
 
 
 class _CHRF:
-    """sacrebleu's chrF, split into its per-row statistics and the score of their sum (what its corpus_score does
-    in one go), so that chunks of rows can be counted apart. A test checks it against corpus_score."""
+    """sacrebleu's chrF, split into the statistics of rows summed and the score of that sum (what its
+    corpus_score does in one go), so that chunks of rows can be counted apart. A test checks it against
+    corpus_score."""
+
+    ORDER = 6  # sacrebleu's defaults: character n-grams of 1..6, whitespace removed, no word n-grams, beta 2
 
     @staticmethod
     def metric():
@@ -136,12 +139,64 @@ class _CHRF:
         return sacrebleu.metrics.CHRF()
 
     @classmethod
-    def extract(cls, predictions: list[str], references: list[str]) -> list[list[int]]:
-        return cls.metric()._extract_corpus_statistics(predictions, [references])
+    def extract(cls, predictions: list[str], references: list[str]) -> list[int]:
+        """[hypothesis n-grams, reference n-grams, matches] per order, summed over the rows: sacrebleu's numbers,
+        counted with numpy (about 3x faster), or by sacrebleu when the packing below does not fit."""
+        summed = cls._counted(predictions, references)
+        if summed is None:
+            summed = [sum(c) for c in zip(*cls.metric()._extract_corpus_statistics(predictions, [references]))]
+        return summed
+
+    @classmethod
+    def _counted(cls, predictions: list[str], references: list[str]) -> list[int] | None:
+        """Each n-gram as one uint64, its row's number above its characters' ranks in the chunk's alphabet, so
+        that np.unique counts them and np.intersect1d finds the matches. None if that takes over 64 bits."""
+        import numpy as np
+
+        hyp, hyp_len = _code_points(predictions)
+        ref, ref_len = _code_points(references)
+        alphabet, ranks = np.unique(np.concatenate([hyp, ref]), return_inverse=True)
+        bits = max(1, len(alphabet).bit_length())
+        if cls.ORDER * bits + max(1, len(predictions).bit_length()) > 64:
+            return None
+        stats = []
+        for n in range(1, cls.ORDER + 1):
+            hyp_grams, ref_grams = np.maximum(hyp_len - n + 1, 0), np.maximum(ref_len - n + 1, 0)
+            h_keys, h_counts = np.unique(_gram_keys(ranks[:len(hyp)], hyp_len, n, bits), return_counts=True)
+            r_keys, r_counts = np.unique(_gram_keys(ranks[len(hyp):], ref_len, n, bits), return_counts=True)
+            _, h_at, r_at = np.intersect1d(h_keys, r_keys, assume_unique=True, return_indices=True)
+            # sacrebleu counts a row's hypothesis n-grams only when its reference has some of that order
+            stats += [int(hyp_grams[ref_grams > 0].sum()), int(ref_grams.sum()),
+                      int(np.minimum(h_counts[h_at], r_counts[r_at]).sum())]
+        return stats
 
     @classmethod
     def score(cls, statistics: list[int]) -> float:
         return cls.metric()._compute_score_from_stats(statistics).score
+
+
+def _code_points(texts: list[str]):
+    """The texts with their whitespace removed (as chrF reads them), as one array of code points, and lengths."""
+    import numpy as np
+
+    joined = ["".join(t.split()) for t in texts]
+    return (np.frombuffer("".join(joined).encode("utf-32-le"), dtype=np.uint32),
+            np.fromiter(map(len, joined), np.int64, len(joined)))
+
+
+def _gram_keys(ranks, lengths, n: int, bits: int):
+    """One uint64 per character n-gram that fits inside its row: the row's number, then the n ranks."""
+    import numpy as np
+
+    total = len(ranks)
+    row = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)
+    starts = np.cumsum(lengths) - lengths
+    fits = np.arange(total) - np.repeat(starts, lengths) <= np.repeat(lengths, lengths) - n
+    padded = np.concatenate([ranks.astype(np.uint64), np.zeros(n, np.uint64)])
+    keys = row << np.uint64(n * bits)
+    for k in range(n):
+        keys |= padded[k:k + total] << np.uint64(k * bits)
+    return keys[fits]
 
 
 def scores(t: dict) -> dict:

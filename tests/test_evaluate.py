@@ -269,3 +269,27 @@ def test_format_table_aligns_names_and_columns():
     # numbers end where their header ends
     assert lines[2].index("0.2394") + len("0.2394") == lines[0].index("cer") + len("cer")
     assert lines[3].index("0.6100") + len("0.6100") == lines[0].index("edit_f05") + len("edit_f05")
+
+
+def test_chrf_statistics_are_sacrebleus_to_the_count(pairs, wiki_articles):
+    """The numpy counting gives sacrebleu's own statistics, row sums, on real text and on the edge cases that
+    bend its rules: an empty side (no reference n-grams of an order: the hypothesis ones are not counted),
+    whitespace only, a character outside the BMP, a row shorter than 6 characters; and when the chunk's alphabet
+    is too big to pack (sacrebleu counts then), the same."""
+    import sacrebleu
+
+    from corpus.evaluate import _CHRF
+
+    def sacrebleus(predictions, references):
+        rows = sacrebleu.metrics.CHRF()._extract_corpus_statistics(predictions, [references])
+        return [sum(column) for column in zip(*rows)]
+
+    paragraphs = [p for a in wiki_articles[:20] for p in a["text"].split("\n") if p.strip()]
+    predictions = [n for n, _ in pairs] + paragraphs[1:] + ["", "Hà", "  \t ", "Hà Nội 𝕏 ngày", "Điều 5."]
+    references = [c for _, c in pairs] + paragraphs[:-1] + ["Hà Nội", "", "x", "Hà  Nội ngày", "Điều 5 ."]
+    assert _CHRF._counted(predictions, references) == sacrebleus(predictions, references)
+    assert _CHRF.extract(predictions, references) == sacrebleus(predictions, references)
+    wide = "".join(chr(0x4E00 + i) for i in range(3000))  # 3,000 distinct characters: 12 bits x 6 > 64
+    predictions, references = [wide, "Hà Nội"], [wide[::-1], "Hà Nội"]
+    assert _CHRF._counted(predictions, references) is None
+    assert _CHRF.extract(predictions, references) == sacrebleus(predictions, references)
