@@ -61,6 +61,7 @@ LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is train
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
 CHUNK_ROWS = 50_000  # paragraph rows the driver turns into Python objects at a time
+MEASURED_ROWS = 20_000  # about this many rows (the lowest ranks) are measured for the card's noise statistics
 # raw paragraphs the miner sees: a caption or a paragraph dropped as a clean side may still copy a clean one
 MINABLE = frozenset({"", "spun", "duplicate", "near_duplicate", *CLEAN_SIDE_REASONS})
 TWIN_ROWS = 100_000  # clean paragraphs dropped as duplicates held before they go to a file (mining only)
@@ -281,7 +282,7 @@ class Pairing:
 
     def __init__(self):
         self.totals: Counter = Counter()
-        self.rows = 0
+        self.rows = self.spun = 0
         self.rows_by_split: Counter = Counter()
         self.documents_by_split: Counter = Counter()
         self.edit_kinds: Counter = Counter()
@@ -293,6 +294,7 @@ class Pairing:
     def add(self, table: pa.Table) -> None:
         table = table.append_column("order", pa.array(range(self.rows, self.rows + table.num_rows), pa.int64()))
         self.rows += table.num_rows
+        self.spun += pc.sum(pc.not_equal(table.column("clean"), table.column("noisy"))).as_py() or 0
         measures = table.column("measures").combine_chunks()
         for name in MEASURES:
             self.totals[name] += pc.sum(measures.field(name)).as_py() or 0
@@ -337,6 +339,8 @@ class Pairing:
 
     def statistics(self) -> dict:
         stats = summarize(self.totals, self.rows)
+        # rates come from the measured sample; the count of spun rows from every row
+        stats["measured_pairs"], stats["spun_pairs"] = stats["spun_pairs"], self.spun
         stats["untouched_pairs"] = stats["pairs"] - stats["spun_pairs"]
         stats["edits_by_kind"] = dict(sorted(self.edit_kinds.items(), key=lambda kv: (-kv[1], kv[0])))
         return stats
@@ -396,7 +400,10 @@ def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tup
     clock = time.time()
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
-    pairs_op = MakePairs(recipe, mined.excluded if mined else frozenset())
+    paired = reading.paragraphs()["paired"]
+    expected_rows = paired * (1 + recipe.noise.paragraph_rate * (recipe.noise.variants - 1))
+    pairs_op = MakePairs(recipe, mined.excluded if mined else frozenset(),
+                         measure_share=min(1.0, MEASURED_ROWS / expected_rows) if expected_rows else 1.0)
     for table in over_shards(engine.map(pairs_op, reading.spills), len(reading.spills), "pairing", quiet):
         for name, writer in writers.items():
             writer.write(table.filter(pc.equal(table.column("split"), name)))

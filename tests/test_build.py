@@ -182,3 +182,23 @@ def test_every_long_stage_shows_on_a_terminal_and_nothing_shows_in_a_pipe(small_
     assert [s for s in stages if s not in shown] == [], shown[-3000:]
     assert [s for s in stages if f"{s} ..." in logged or f"{s}:" in logged] == [], logged[-3000:]
     assert "built " in logged  # the summary is there in both
+
+
+def test_noise_statistics_from_a_sample_agree_with_every_row_and_change_no_shard(small_recipe, tmp_path,
+                                                                                   monkeypatch):
+    """A large build measures its noise statistics on a fixed sample of rows (lowest rank): the spun count stays
+    exact, the rates stay close to those of every row, the card says it is a sample, and no shard changes."""
+    import corpus.build
+
+    whole, _ = build(load_recipe(small_recipe), tmp_path / "whole", quiet=True)
+    monkeypatch.setattr(corpus.build, "MEASURED_ROWS", 600)
+    sampled, _ = build(load_recipe(small_recipe), tmp_path / "sampled", quiet=True)
+    every, part = (json.loads((f / "build.json").read_text(encoding="utf-8"))["counts"]["noise"]
+                   for f in (whole, sampled))
+    assert every["measured_pairs"] == every["spun_pairs"] == part["spun_pairs"]
+    assert 100 < part["measured_pairs"] < every["spun_pairs"] / 2
+    for rate in ("words_changed", "length_ratio", "spaced_full_stops", "spaced_clause_marks"):
+        assert abs(part[rate] - every[rate]) < 0.05 * max(every[rate], 0.1), rate
+    assert f"on a sample of {part['measured_pairs']} spun rows" in (sampled / "README.md").read_text(encoding="utf-8")
+    assert {p.name: p.read_bytes() for p in (whole / "data").iterdir()} == \
+        {p.name: p.read_bytes() for p in (sampled / "data").iterdir()}

@@ -204,8 +204,17 @@ def _split(table: pa.Table, recipe) -> pa.Table:
 MEASURES_TYPE = pa.struct([(m, pa.int32()) for m in MEASURES])
 
 
-def _measure(table: pa.Table, recipe) -> pa.Table:
-    values = [measure(c, n) for c, n in zip(table.column("clean").to_pylist(), table.column("noisy").to_pylist())]
+def _measure(table: pa.Table, share: float) -> pa.Table:
+    """Noise measures of the rows whose rank falls in the lowest `share` (the sample the card's statistics are
+    drawn from: the same rows at any worker count); the others measure all zeros."""
+    cutoff = int(share * 2**64)
+    ranks = table.column("rank").to_numpy()
+    sampled = ranks < cutoff if share < 1 else np.ones(len(ranks), dtype=bool)
+    rows = np.flatnonzero(sampled)
+    values = [dict.fromkeys(MEASURES, 0)] * table.num_rows
+    pairs = zip(table.column("clean").take(rows).to_pylist(), table.column("noisy").take(rows).to_pylist())
+    for row, (clean, noisy) in zip(rows.tolist(), pairs):
+        values[row] = measure(clean, noisy)
     return table.append_column("measures", pa.array(values, MEASURES_TYPE))
 
 
@@ -216,7 +225,7 @@ DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.
               _dedup)
 PAIRS_OP = Op("pairs", 3, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
 SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
-MEASURE_OP = Op("measure", 1, ("clean", "noisy"), ("measures",), False, _measure)
+MEASURE_OP = Op("measure", 2, ("clean", "noisy", "rank"), ("measures",), False, _measure)
 OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, UNIQUE_IDS_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)
 
 
@@ -240,6 +249,7 @@ class MakePairs:
 
     recipe: object
     excluded: frozenset = frozenset()
+    measure_share: float = 1.0  # the share of rows (by rank) whose noise is measured for the card
 
     def __call__(self, path: str) -> pa.Table:
         with pa.memory_map(path) as source:
@@ -248,4 +258,4 @@ class MakePairs:
             keys = pc.binary_join_element_wise(kept.column("source"), kept.column("doc_id"),
                                                pc.cast(kept.column("index"), pa.string()), "/")
             kept = kept.filter(pc.invert(pc.is_in(keys, pa.array(sorted(self.excluded), pa.string()))))
-        return MEASURE_OP(SPLIT_OP(PAIRS_OP(kept, self.recipe), self.recipe), self.recipe)
+        return MEASURE_OP(SPLIT_OP(PAIRS_OP(kept, self.recipe), self.recipe), self.measure_share)
