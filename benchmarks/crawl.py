@@ -20,11 +20,10 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom, unit_hash
 from corpus.spin.edits import as_dict
 from corpus.spin.lexicon_files import PACKAGE, load_lexicons
 from corpus.spin.noise import NoiseSettings, seo_title, spin
-from corpus.split import unit_hash
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
 
@@ -74,7 +73,7 @@ def make_crawl(articles: list[tuple[str, str]], out: Path, pages: int, seed: int
     truth, counts = [], {"pages": 0, "paragraphs": 0, "spun": 0, "absent": 0}
     for number, (doc, text) in enumerate(chosen):
         parts = segment(normalize(text))
-        rng = rng_for(seed, "page", doc)
+        rng = RowRandom(seed, "page", doc)
         lines = [seo_title(rng)]
         index = 0
         while index < len(parts):

@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from corpus.evaluate import detector_scores
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom, unit_hash
 from corpus.spin.detector import WORDS_ONLY as WORDS_ONLY_RATES
 from corpus.spin.detector import train
 from corpus.spin.lexicon_files import PACKAGE, load_lexicons
 from corpus.spin.noise import NoiseSettings, spin
-from corpus.split import unit_hash
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
 
@@ -57,7 +56,7 @@ def domain_paragraphs(corpora: Path, domain: str) -> dict[str, list[str]]:
 
 
 def spin_one(text: str, lexicon, artifacts: bool, key: str) -> str:
-    return spin(text, rng_for(3, key), WITH_ARTIFACTS if artifacts else WORDS_ONLY, lexicon)[0]
+    return spin(text, RowRandom(3, key), WITH_ARTIFACTS if artifacts else WORDS_ONLY, lexicon)[0]
 
 
 def evaluate(detector, clean: list[str], half_b, artifacts: bool) -> dict:

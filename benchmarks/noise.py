@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.recipe import resolve_inputs
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.lexicon_files import LexiconSpec, forget, load_lexicons
@@ -94,11 +94,11 @@ def main() -> None:
 
         def spin_all() -> None:
             nonlocal edits
-            edits = sum(len(spin(p, rng_for(1, "bench", i), settings, lexicon)[1]) for i, p in enumerate(paragraphs))
+            edits = sum(len(spin(p, RowRandom(1, "bench", i), settings, lexicon)[1]) for i, p in enumerate(paragraphs))
 
         spin_s = timed(spin_all, args.repeat)
         sample = paragraphs[:: max(1, len(paragraphs) // 2000)]
-        changed = [measure(p, spin(p, rng_for(1, "bench", i), settings, lexicon)[0]) for i, p in enumerate(sample)]
+        changed = [measure(p, spin(p, RowRandom(1, "bench", i), settings, lexicon)[0]) for i, p in enumerate(sample)]
         words = sum(m["changed"] for m in changed) / max(1, sum(m["words"] for m in changed))
         print(f"{name}: {len(lexicon)} groups, {len(lexicon.by_source)} matched phrases; {edits} edits "
               f"({edits / len(paragraphs):.1f} per paragraph), {words:.1%} of words changed")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.evaluate import add_tallies, detector_scores, score, scores, tally
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.spin.detect import THRESHOLD, detect
 from corpus.spin.detector import Detector, load_detector
 from corpus.spin.noise import spin
@@ -53,7 +53,7 @@ def held_out_rows(rows: list[dict], lexicon, settings, seed: int) -> list[dict]:
     untouched rows stay untouched, so harm is measured on the same paragraphs."""
     return [{"id": r["id"], "clean": r["clean"],
              "noisy": r["clean"] if r["noisy"] == r["clean"] else
-             spin(r["clean"], rng_for(seed, HELD_OUT, r["id"]), settings, lexicon)[0]} for r in rows]
+             spin(r["clean"], RowRandom(seed, HELD_OUT, r["id"]), settings, lexicon)[0]} for r in rows]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from corpus.pipeline.progress import over_shards, stage
 from corpus.pipeline.ops import (CLEAN_SIDE_REASONS, DEDUP_OP, KEPT, OPS, PARAGRAPHS, RESPACED, SKIPPED,
                                  UNIQUE_IDS_OP, MakePairs, ReadShard)
 from corpus.pipeline.shards import plan
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom, stable_hash
 from corpus.real import real_rows
 from corpus.recipe import LICENSE_FILE, Recipe
 from corpus.sources import DocumentIds
@@ -49,7 +49,7 @@ from corpus.spin.lm import NgramModel
 from corpus.spin.noise import spin
 from corpus.spin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
-from corpus.split import assign_split, stable_hash
+from corpus.split import assign_split
 
 MANIFEST = "build.json"
 LM_FILE = "lm.tsv.gz"
@@ -530,7 +530,7 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Det
     and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
     def spin_one(text: str, half, artifacts: bool, key: str) -> str:
         settings = recipe.noise if artifacts else replace(recipe.noise, **WORDS_ONLY)
-        return spin(text, rng_for(recipe.seed, "detector", key), settings, half)[0]
+        return spin(text, RowRandom(recipe.seed, "detector", key), settings, half)[0]
 
     held = pairing.detector_texts()
     if len(held) < 40:  # a tiny recipe: calibrate on train paragraphs (in-sample; build.json says so)

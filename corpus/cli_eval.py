@@ -55,7 +55,7 @@ def detect_command(
 ) -> None:
     """Label each paragraph boilerplate / clean / spun, with a score in [0, 1]; streams, so it can filter a crawl."""
     from corpus.pipeline.engine import ENGINES, EngineError, make_engine
-    from corpus.spin.detect_stream import ScoreBatch, batches, records
+    from corpus.spin.detect_stream import ScoreBatch, UnreadableInput, batches, records
 
     if engine not in ENGINES:
         fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
@@ -73,7 +73,7 @@ def detect_command(
                     else:
                         shown = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "-"
                         typer.echo("\t".join(_one_line(x) for x in (ident, label, f"{score:.4f}", shown, text[:70])))
-    except EngineError as e:
+    except (EngineError, UnreadableInput) as e:
         fail(str(e), 2)
     finally:  # also when a later file stops the run: what was skipped before it is said
         _say_skipped(skipped)
@@ -132,12 +132,14 @@ def restore_command(
 
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
-    from corpus.spin.detect_stream import records
+    from corpus.spin.detect_stream import UnreadableInput, records
 
     restorer, tone_policy = _restorer(lm)
     skipped = _Skips()
     try:  # the same readers as `corpus detect` (and, for text, the build): formats, encodings, bad records
         texts = [text for _, text in records(paths or [], field, None, tone_policy, skipped)]
+    except UnreadableInput as e:
+        fail(str(e), 2)
     finally:
         _say_skipped(skipped)
     for text, (restored, edits) in zip(texts, restorer.restore_many(texts)):

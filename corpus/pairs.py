@@ -8,15 +8,9 @@ Each random choice is seeded by (recipe seed, row key), never by the order rows 
 
 from __future__ import annotations
 
-from corpus.rand import RowRandom
+from corpus.rand import RowRandom, unit_hash
 from corpus.spin.noise import NoiseSettings, seo_title, spin
-from corpus.split import unit_hash
 from corpus.text.quality import ends_sentence
-
-
-def rng_for(*key: object) -> RowRandom:
-    """The generator of one row, seeded by its key."""
-    return RowRandom(*key)
 
 
 def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: int,
@@ -31,7 +25,7 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
     for index, text in paragraphs:
         drawn: list[tuple[int, str, str, list]] = []
         for variant in range(settings.variants if spun[index] else 0):
-            rng = rng_for(seed, source, doc_id, index, variant)
+            rng = RowRandom(seed, source, doc_id, index, variant)
             clean = text
             if rng.random() < settings.glue_rate and spun.get(index + 1) and ends_sentence(text):  # one draw
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on

@@ -1,4 +1,4 @@
-"""Per-row random numbers: BLAKE2b in counter mode over the row key.
+"""Seeded randomness: per-row random numbers (BLAKE2b in counter mode over the row key) and stable hashes.
 
 One generator per row is the price of output that never depends on processing order, so seeding must be
 cheap: this one costs one hash (random.Random's seeding costs ~6 µs, a tenth of spinning a paragraph), draws
@@ -31,3 +31,14 @@ class RowRandom:
         seed = "\x1f".join(map(str, key)).encode()
         first = map(_SCALE.__mul__, _UNPACK(hashlib.blake2b(seed, digest_size=64).digest()))
         self.random = itertools.chain(first, itertools.chain.from_iterable(_more(seed))).__next__
+
+
+def stable_hash(*parts: object) -> int:
+    """A 64-bit number for the given key parts, the same on every machine and in every process."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def unit_hash(*parts: object) -> float:
+    """A stable number in [0, 1) for the given key parts."""
+    return stable_hash(*parts) / 2**64

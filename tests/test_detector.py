@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.spin.detector import (FEATURES, WORDS_ONLY, Detector, OutputFinder, features, load_detector,
                                   threshold_for, train)
 from corpus.spin.lexicon import default_lexicon
@@ -105,7 +105,7 @@ def test_a_detector_trained_on_one_half_catches_the_other_half_with_artifacts(le
 
     def spin_one(text, lexicon, artifacts, key):
         settings = NoiseSettings() if artifacts else replace(NoiseSettings(), **WORDS_ONLY)
-        return spin(text, rng_for(1, key), settings, lexicon)[0]
+        return spin(text, RowRandom(1, key), settings, lexicon)[0]
 
     detector = train(legal_paragraphs[:20000], legal_paragraphs[20000:21000], half_a, spin_one, seed=1)
     calibration = detector.settings["calibration"]
@@ -128,7 +128,7 @@ def test_the_build_writes_a_calibrated_detector(small_build):
 
 def test_detect_filters_jsonl_and_parquet_the_same_with_one_and_two_workers(small_build, tmp_path):
     texts = wiki_paragraphs(100, 200)[:300]
-    spun = [spin(t, rng_for(2, i), NoiseSettings())[0] for i, t in enumerate(texts[:150])]
+    spun = [spin(t, RowRandom(2, i), NoiseSettings())[0] for i, t in enumerate(texts[:150])]
     changed = [n != t for n, t in zip(spun, texts)]
     records = [{"doc": f"d{i}", "body": t} for i, t in enumerate(spun + texts[150:])]
     jsonl = tmp_path / "crawl.jsonl"

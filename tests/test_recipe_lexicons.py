@@ -225,7 +225,7 @@ def test_an_unusable_dictionary_stops_the_build_before_any_work(tmp_path, wiki_a
 
 def test_a_weight_of_zero_keeps_a_lexicon_out_of_the_noise(tmp_path, wiki_articles):
     """`weight = 0` in the recipe: the dictionary still resolves (and a de-spinner knows it), but never spins."""
-    from corpus.pairs import rng_for
+    from corpus.rand import RowRandom
     from corpus.spin.noise import spin
 
     text = "Chính phủ và quốc hội bàn về chính sách của quốc gia trong thế kỷ mới."
@@ -238,5 +238,5 @@ def test_a_weight_of_zero_keeps_a_lexicon_out_of_the_noise(tmp_path, wiki_articl
         lexicon = loaded.load_lexicons().lexicon
         assert lexicon.by_source["chính phủ"].rule == "ext/spin.txt:3"
         spun_by[weight] = {e[5].split(":")[0] for k in range(20)
-                           for e in spin(text, rng_for(k), loaded.noise, lexicon)[1]}
+                           for e in spin(text, RowRandom(k), loaded.noise, lexicon)[1]}
     assert "ext/spin.txt" in spun_by[""] and "ext/spin.txt" not in spun_by["weight = 0\n"]

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.dataset.features import ORIGINS
-from corpus.split import stable_hash
+from corpus.rand import stable_hash
 
 MANIFEST = "build.json"
 

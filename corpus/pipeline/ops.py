@@ -23,7 +23,8 @@ from corpus.pairs import document_rows
 from corpus.sources import Skip
 from corpus.spin.detect import detect
 from corpus.spin.stats import MEASURES, measure
-from corpus.split import assign_split, stable_hash
+from corpus.rand import stable_hash
+from corpus.split import assign_split
 from corpus.text.normalize import normalize
 from corpus.text.quality import has_final_punct, respace, vietnamese_share
 from corpus.text.segment import BODY, segment

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus.pairs import rng_for
+from corpus.rand import RowRandom
 from corpus.sources.jsonl import BadRecord, parse_line
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.spin.stats import pair_statistics
@@ -47,7 +47,7 @@ def calibrate(pairs: list[tuple[str, str]], settings: NoiseSettings, seed: int =
               lexicon=None) -> dict:
     """Statistics of the real pairs beside those of `draws` synthetic spins of their clean sides with `lexicon`
     (None: the toolkit's own)."""
-    synthetic = [(clean, spin(clean, rng_for(seed, "calibration", i, k), settings, lexicon)[0])
+    synthetic = [(clean, spin(clean, RowRandom(seed, "calibration", i, k), settings, lexicon)[0])
                  for k in range(draws) for i, (clean, _) in enumerate(pairs)]
     real, synth = pair_statistics(pairs), pair_statistics(synthetic)
     rows = []

@@ -252,7 +252,9 @@ class ScoreBatch:
         return [(ident, text, d.label, d.score, dict(d.evidence)) for (ident, text), d in zip(batch, labelled)]
 
 
-def _fail(message: str) -> NoReturn:
-    from corpus.cli_errors import fail
+class UnreadableInput(ValueError):
+    """An input `corpus detect` / `restore` cannot go on with (the message names it): the CLI exits 2."""
 
-    fail(message, 2)  # raises typer.Exit
+
+def _fail(message: str) -> NoReturn:
+    raise UnreadableInput(message)

@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from corpus.spin.lexicon import MAX_SYLLABLES, Group, Lexicon, LexiconError, rule_of
-from corpus.split import stable_hash
+from corpus.rand import stable_hash
 
 PROVENANCES = ("seed", "curated", "learned", "mined")  # and external:<name>
 _EXTERNAL = re.compile(r"^external:[a-z0-9][a-z0-9._-]*$")
