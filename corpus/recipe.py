@@ -185,15 +185,14 @@ def _code_only(source: bytes) -> bytes:
                   if t.type not in (tokenize.NL, tokenize.ENCODING)]
     except (tokenize.TokenError, SyntaxError):
         tokens = []
-    statement_start = True
-    for i, t in enumerate(tokens):
-        if t.type == tokenize.COMMENT:
+    code = [t for t in tokens if t.type != tokenize.COMMENT]
+    cuts += [(t.start, t.end) for t in tokens if t.type == tokenize.COMMENT]
+    for before, t, after in zip([None, *code], code, [*code[1:], None]):
+        # a docstring: a statement that is one string
+        if t.type == tokenize.STRING and after is not None and after.type == tokenize.NEWLINE and (
+                before is None or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)):
             cuts.append((t.start, t.end))
-            continue
-        after = next((u for u in tokens[i + 1:] if u.type != tokenize.COMMENT), None)
-        if t.type == tokenize.STRING and statement_start and after is not None and after.type == tokenize.NEWLINE:
-            cuts.append((t.start, t.end))  # a docstring: a statement that is one string
-        statement_start = t.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+    cuts.sort()
     for (r0, c0), (r1, c1) in reversed(cuts):  # rows are 1-based; later spans first keep earlier offsets
         head, tail = lines[r0 - 1][:c0], lines[r1 - 1][c1:]
         lines[r0 - 1 : r1] = [head + tail]
@@ -509,7 +508,8 @@ def load_recipe(path: Path | str) -> Recipe:
         raise RecipeError(path, problems)
     return Recipe(
         path=path, name=ds["name"], version=ds["version"], pretty_name=ds["pretty_name"],
-        description=ds["description"], **dataset_license(ds["name"], ds["license_name"], sources), card_template=template, seed=ds["seed"],
+        description=ds["description"], **dataset_license(ds["name"], ds["license_name"], sources),
+        card_template=template, seed=ds["seed"],
         changelog=tuple(ds["changelog"]), sources=tuple(sources), tone_marks=norm["tone_marks"],
         repair_glued=norm["repair_glued"], min_chars=filt["min_chars"], max_chars=filt["max_chars"],
         min_vietnamese=float(filt["min_vietnamese"]), final_punct=filt["final_punct"],
