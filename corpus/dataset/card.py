@@ -90,6 +90,7 @@ def render_card(recipe, configs: dict[str, dict[str, list[dict]]], context: dict
 def source_rows(root: Path, configs: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str, dict[str, int]]]:
     """Rows per config, source and side, read from the shards written: the licence table states what is there.
     A row's text comes from its `source`, except a mined row's noisy side: the raw page named by its `id`."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     usage: dict[str, dict[str, dict[str, int]]] = {}
@@ -97,14 +98,14 @@ def source_rows(root: Path, configs: dict[str, dict[str, list[dict]]]) -> dict[s
         counts = usage.setdefault(config, {})
         for shard in (s for shards in splits.values() for s in shards):
             table = pq.read_table(root / shard["path"], columns=["id", "source"])
-            for row_id, source in zip(table.column("id").to_pylist(), table.column("source").to_pylist()):
-                if config == "mined":
-                    sides = {"clean": source, "noisy": row_id.split("/", 1)[0]}
-                else:
-                    sides = {"clean and noisy": source}
-                for side, name in sides.items():
-                    counts.setdefault(name, {}).setdefault(side, 0)
-                    counts[name][side] += 1
+            sides = {"clean and noisy": table.column("source")}
+            if config == "mined":
+                pages = pc.list_element(pc.split_pattern(table.column("id"), "/", max_splits=1), 0)
+                sides = {"clean": table.column("source"), "noisy": pages}
+            for side, names in sides.items():
+                for item in pc.value_counts(names).to_pylist():
+                    per_side = counts.setdefault(item["values"], {})
+                    per_side[side] = per_side.get(side, 0) + item["counts"]
     return usage
 
 
