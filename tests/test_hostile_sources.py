@@ -337,3 +337,21 @@ def test_a_bad_max_document_mb_is_refused_by_name(tmp_path, value):
         load_recipe(tmp_path / "r.toml")
     assert [p for p in e.value.problems if "sources[0]" in p and ".max_document_mb: " in p]
     assert len(e.value.problems) == 1
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_text_file_over_the_cap_is_cut_at_a_whole_line_with_or_without_its_bom(tmp_path, codec):
+    from corpus.recipe import load_recipe
+    from corpus.sources import Document, Skip, read_source
+
+    line = "Quốc hội quyết định những vấn đề quan trọng của đất nước.\n"
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "dai.txt").write_bytes((line * 300).encode(codec))
+    (tmp_path / "r.toml").write_text(recipe_text(source("luat", "docs/*.txt", "text", "max_document_mb = 0.01\n")),
+                                     encoding="utf-8")
+    items = list(read_source(load_recipe(tmp_path / "r.toml").sources[0]))
+    assert [type(i) for i in items] == [Skip, Document], items
+    kept = items[1].text.lstrip("\ufeff")
+    whole = kept.count("\n")
+    assert kept == line * whole and whole > 50
+    assert items[0].where == f"docs/dai.txt:{whole + 1}" and "max_document_mb" in items[0].reason

@@ -42,19 +42,23 @@ def gunzip(data: bytes, where: str, source: str, limit: int = GZIP_LIMIT) -> tup
 
 def cut_lines(out: bytes, limit: int, where: str, source: str, why: str) -> tuple[bytes, Skip] | Skip:
     """The whole lines within the first `limit` bytes of `out`, and a Skip (naming the first line left out) for
-    the rest; only a Skip when those bytes hold no line break. UTF-16 (with its BOM) is cut at a whole "\n"."""
+    the rest; only a Skip when those bytes hold no line break. UTF-16 (with its BOM or, guessed by its NUL bytes,
+    without) is cut after a whole "\n" code unit."""
     codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(out[:2])
-    if codec:  # UTF-16 is cut after a whole "\n" code unit, at an even byte
+    start = 2 if codec else 0
+    if codec is None and b"\x00" in out[:4096]:  # UTF-16 without its BOM: ASCII letters come with a NUL byte
+        codec = "utf-16-le" if out[1:2] == b"\x00" else "utf-16-be"
+    if codec:  # at an even byte, so that no code unit is split
         nl = "\n".encode(codec)
-        k = out.rfind(nl, 2, limit)
-        while k > 0 and k % 2:
-            k = out.rfind(nl, 2, k + 1)
-        cut = k + 2 if k > 0 else 0
+        k = out.rfind(nl, start, limit)
+        while k >= start and k % 2:
+            k = out.rfind(nl, start, k + 1)
+        cut = k + 2 if k >= start else 0
     else:
         cut = out.rfind(b"\n", 0, limit) + 1
     if not cut:
         return Skip(source, where, f"{why} with no line break in them: not text, not read")
-    line = out[2:cut].decode(codec).count("\n") + 1 if codec else out.count(b"\n", 0, cut) + 1
+    line = out[start:cut].decode(codec, errors="replace").count("\n") + 1 if codec else out.count(b"\n", 0, cut) + 1
     return out[:cut], Skip(source, f"{where}:{line}", f"{why}: the text from line {line} on is not read")
 
 
