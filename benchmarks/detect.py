@@ -4,7 +4,7 @@
 
 Documents of each domain of ../shared/corpora (the legal codes of vi-legal/, the Wikipedia politics articles) are
 cut by a hash of their id into train (80%), validation (10%) and test (10%). A detector is trained as a build
-trains it (corpus.spin.detector.train): n-gram tables on the train documents, the regression and the threshold
+trains it (corpus.despin.detector.train): n-gram tables on the train documents, the regression and the threshold
 (at most 2% of clean paragraphs flagged) on validation paragraphs spun with **half A** of our lexicon's groups,
 and it is given half A only. It is then scored on test paragraphs of the same domain and of the other one, spun
 with **half B**, which it has never seen: once with the spinner's punctuation artifacts removed (word
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.evaluate import detector_scores
+from corpus.despin.evaluate import detector_scores
 from corpus.rand import RowRandom, unit_hash
-from corpus.spin.detector import WORDS_ONLY as WORDS_ONLY_RATES
-from corpus.spin.detector import train
+from corpus.despin.detector import WORDS_ONLY as WORDS_ONLY_RATES
+from corpus.despin.detector import train
 from corpus.spin.lexicon_files import PACKAGE, load_lexicons
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.text.normalize import normalize

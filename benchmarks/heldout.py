@@ -24,9 +24,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from corpus.evaluate import score
+from corpus.despin.evaluate import score
 from corpus.rand import RowRandom
-from corpus.recipe import load_recipe
+from corpus.config.recipe import load_recipe
 from corpus.spin.lexicon_files import as_line, half_of
 from corpus.spin.noise import spin
 

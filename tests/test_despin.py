@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from corpus.build import build
-from corpus.recipe import load_recipe
+from corpus.pipeline.build import build
+from corpus.config.recipe import load_recipe
 from corpus.spin.edits import apply
-from corpus.spin.lm import NgramModel
-from corpus.spin.restore import Restorer
+from corpus.despin.lm import NgramModel
+from corpus.despin.restore import Restorer
 from tests.conftest import REAL_SECTION, ROOT, SEO_TITLE, SPUN_STARTS, UNTOUCHED_STARTS, write_small_recipe
 
 CLEAN = [json.loads(line) for line in (ROOT / "tests" / "data" / "clean_paragraphs.jsonl").read_text(
@@ -55,7 +55,7 @@ def test_seed_labels_with_the_language_model_too(restorer, seed_paragraphs):
 
 
 def test_restoring_the_real_pairs_gets_closer_to_the_hand_restoration(restorer):
-    from corpus.evaluate import score
+    from corpus.despin.evaluate import score
 
     noisy = [r["noisy"] for r in RESTORED]
     restored = []

@@ -1,4 +1,4 @@
-from corpus.spin.detect import THRESHOLD, detect
+from corpus.despin.detect import THRESHOLD, detect
 from corpus.text.segment import paragraph_kind
 from tests.conftest import SEO_TITLE, SPUN_STARTS, UNTOUCHED_STARTS
 

@@ -1,4 +1,4 @@
-"""The trained spin detector (corpus.spin.detector) and `corpus detect` as a crawl filter, on real legal text and the
+"""The trained spin detector (corpus.despin.detector) and `corpus detect` as a crawl filter, on real legal text and the
 seed page; the default build's detector comes from the session's small build."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.rand import RowRandom
-from corpus.spin.detector import (FEATURES, WORDS_ONLY, Detector, OutputFinder, features, load_detector,
+from corpus.despin.detector import (FEATURES, WORDS_ONLY, Detector, OutputFinder, features, load_detector,
                                   threshold_for, train)
 from corpus.spin.lexicon import default_lexicon
-from corpus.spin.ngrams import NgramTables
+from corpus.despin.ngrams import NgramTables
 from corpus.spin.noise import NoiseSettings, spin
 
 from corpus.text.normalize import normalize
@@ -178,7 +178,7 @@ def test_the_batch_function_drops_into_datasets_map(small_build, seed_paragraphs
 RAY_SCRIPT = """
 import json, sys, logging
 import ray
-from corpus.spin.detector import DetectBatch
+from corpus.despin.detector import DetectBatch
 ray.init(num_cpus=1, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
          logging_level=logging.WARNING)
 ray.data.DataContext.get_current().enable_progress_bars = False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.evaluate import (add_tallies, detector_scores, format_table, levenshtein, score, scores, tally,
+from corpus.despin.evaluate import (add_tallies, detector_scores, format_table, levenshtein, score, scores, tally,
                              token_edits)
 from corpus.text.tokens import tokens as tokenize
 
@@ -278,7 +278,7 @@ def test_chrf_statistics_are_sacrebleus_to_the_count(pairs, wiki_articles):
     is too big to pack (sacrebleu counts then), the same."""
     import sacrebleu
 
-    from corpus.evaluate import _CHRF
+    from corpus.despin.evaluate import _CHRF
 
     def sacrebleus(predictions, references):
         rows = sacrebleu.metrics.CHRF()._extract_corpus_statistics(predictions, [references])

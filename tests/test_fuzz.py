@@ -13,14 +13,14 @@ from functools import lru_cache
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from corpus.sources import Skip
-from corpus.sources.markup import to_text
-from corpus.sources.text import decode
-from corpus.spin.detect import THRESHOLD, detect
+from corpus.readers import Skip
+from corpus.readers.markup import to_text
+from corpus.readers.text import decode
+from corpus.despin.detect import THRESHOLD, detect
 from corpus.spin.edits import apply, check
-from corpus.spin.lm import NgramModel
+from corpus.despin.lm import NgramModel
 from corpus.spin.noise import NoiseSettings, spin
-from corpus.spin.restore import Restorer
+from corpus.despin.restore import Restorer
 from corpus.text.normalize import TONE_POLICIES, TONES, normalize
 from corpus.text.segment import BODY, segment
 from tests.conftest import SEED
@@ -170,7 +170,7 @@ def test_any_dictionary_file_loads_or_is_refused_and_spins_exactly(parts, encodi
     import tempfile
     from pathlib import Path
 
-    from corpus.recipe import resolve_inputs
+    from corpus.config.recipe import resolve_inputs
     from corpus.spin.lexicon import MAX_SYLLABLES, LexiconError
     from corpus.spin.lexicon_files import MAX_MEMBERS, LexiconSpec, load_lexicons
 

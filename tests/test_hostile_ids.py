@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from corpus.recipe import load_recipe
-from corpus.sources import Document, read_source
+from corpus.config.recipe import load_recipe
+from corpus.readers import Document, read_source
 from tests.conftest import recipe_text
 
 BODY = "Quốc hội là cơ quan đại biểu cao nhất của nhân dân, cơ quan quyền lực nhà nước cao nhất của nước ta."

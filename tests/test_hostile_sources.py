@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.sources.markup import to_text
+from corpus.readers.markup import to_text
 from tests.conftest import ROOT, recipe_text
 
 TINY = {"CORPUS_SHARD_BYTES": "20000", "CORPUS_SPILL_BYTES": "30000"}  # dozens of shards, as in test_scale
@@ -259,7 +259,7 @@ def bomb(head: bytes = b"", letter: bytes = b"a") -> bytes:
 
 
 def test_a_gzip_bomb_is_cut_with_a_reason(tmp_path):
-    from corpus.sources.text import GZIP_LIMIT
+    from corpus.readers.text import GZIP_LIMIT
 
     (tmp_path / "tep").mkdir()
     head = "Bộ Tài chính công bố dự toán ngân sách nhà nước năm sau.\nCác địa phương chủ động cân đối thu chi.\n"
@@ -284,8 +284,8 @@ def test_a_gzip_bomb_is_cut_with_a_reason(tmp_path):
 def test_a_huge_sparse_text_file_is_skipped_unread(tmp_path):
     """A 2 GB sparse file named .txt (a disk image, a crash dump) once took 2.3-4.4 GB of memory: now it is one
     skip, by its size, and the other documents are read."""
-    from corpus.recipe import load_recipe
-    from corpus.sources import Document, Skip, read_source
+    from corpus.config.recipe import load_recipe
+    from corpus.readers import Document, Skip, read_source
     from tests.conftest import TEXT_SOURCE, recipe_text
 
     (tmp_path / "docs").mkdir()
@@ -301,8 +301,8 @@ def test_a_huge_sparse_text_file_is_skipped_unread(tmp_path):
 def test_max_document_mb_caps_one_document_and_names_what_is_left_out(tmp_path):
     """`max_document_mb` (per source): a text file keeps its whole lines up to the cap, a Skip names the first
     line left out; a JSON Lines record over it is one Skip; the other records are read."""
-    from corpus.recipe import load_recipe
-    from corpus.sources import Document, Skip, read_source
+    from corpus.config.recipe import load_recipe
+    from corpus.readers import Document, Skip, read_source
 
     line = "Người lao động có quyền làm việc, tự do lựa chọn việc làm và nghề nghiệp.\n"
     whole = int(0.01 * 2**20) // len(line.encode())  # lines within the cap
@@ -328,7 +328,7 @@ def test_max_document_mb_caps_one_document_and_names_what_is_left_out(tmp_path):
 
 @pytest.mark.parametrize("value", ["0", "-1", "300", "nan", '"64"'])
 def test_a_bad_max_document_mb_is_refused_by_name(tmp_path, value):
-    from corpus.recipe import RecipeError, load_recipe
+    from corpus.config.recipe import RecipeError, load_recipe
 
     (tmp_path / "a.txt").write_text("Người lao động có quyền làm việc.\n", encoding="utf-8")
     (tmp_path / "r.toml").write_text(recipe_text(source("luat", "*.txt", "text", f"max_document_mb = {value}\n")),
@@ -341,8 +341,8 @@ def test_a_bad_max_document_mb_is_refused_by_name(tmp_path, value):
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_a_utf16_text_file_over_the_cap_is_cut_at_a_whole_line_with_or_without_its_bom(tmp_path, codec):
-    from corpus.recipe import load_recipe
-    from corpus.sources import Document, Skip, read_source
+    from corpus.config.recipe import load_recipe
+    from corpus.readers import Document, Skip, read_source
 
     line = "Quốc hội quyết định những vấn đề quan trọng của đất nước.\n"
     (tmp_path / "docs").mkdir()

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from corpus.build import build
-from corpus.recipe import load_recipe
+from corpus.pipeline.build import build
+from corpus.config.recipe import load_recipe
 from tests.conftest import ROOT
 
 NAME, VERSION = "vi-despin-test", "0.1.0"
@@ -112,7 +112,7 @@ def test_a_running_force_replacement_is_not_touched_by_versions(reference, tmp_p
     """While a live build holds the lock, its .old- folder is its own: `corpus versions` leaves it alone."""
     parent, _ = interrupted_force(reference, tmp_path / "out")
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from corpus.build import VersionLock; "
+        "import sys, time; from pathlib import Path; from corpus.pipeline.build import VersionLock; "
         f"VersionLock(Path(sys.argv[1]), {NAME!r}, {VERSION!r}); print('held', flush=True); time.sleep(60)"),
         str(parent)], env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
     try:

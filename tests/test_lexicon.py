@@ -7,12 +7,12 @@ import unicodedata
 
 import pytest
 
-from corpus.recipe import resolve_inputs
+from corpus.config.recipe import resolve_inputs
 from corpus.spin.lexicon import LexiconError, default_lexicon
 from corpus.spin.lexicon_files import (KINDS, PACKAGE, LexiconSpec, half_of, load_lexicons, package_files,
                                        read_compiled, write_compiled)
 from corpus.spin.noise import NoiseSettings, spin
-from corpus.spin.restore import Restorer
+from corpus.despin.restore import Restorer
 from corpus.text.normalize import normalize_tones
 from tests.conftest import SHARED
 

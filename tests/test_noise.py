@@ -1,6 +1,6 @@
 import random
 
-from corpus.pairs import document_rows
+from corpus.pipeline.pairs import document_rows
 from corpus.spin.edits import apply, as_dict, check
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.noise import NoiseSettings, spin

@@ -9,9 +9,9 @@ import sys
 import datasets
 import pytest
 
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.publish import AUTH, NETWORK, TAG_CONFLICT, plan, publish
-from corpus.recipe import load_recipe
+from corpus.config.recipe import load_recipe
 from hub_server import hub  # noqa: F401  (fixture)
 from tests.conftest import REAL_SECTION, ROOT, write_small_recipe
 

@@ -1,6 +1,6 @@
 import pytest
 
-from corpus.recipe import RecipeError, load_recipe
+from corpus.config.recipe import RecipeError, load_recipe
 from tests.conftest import ROOT, recipe_text
 
 SOURCE = '''
@@ -94,7 +94,7 @@ def test_the_code_digest_ignores_comments_and_docstrings_but_not_code(tmp_path):
     a changed line of code changes every fingerprint."""
     import shutil
 
-    from corpus.recipe import code_digest
+    from corpus.config.recipe import code_digest
 
     package = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", package, ignore=shutil.ignore_patterns("__pycache__", "data"))

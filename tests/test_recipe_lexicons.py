@@ -10,9 +10,9 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.build import build
+from corpus.pipeline.build import build
 from corpus.dataset.validate import validate
-from corpus.recipe import RecipeError, load_recipe
+from corpus.config.recipe import RecipeError, load_recipe
 from corpus.text.normalize import normalize
 from tests.conftest import ROOT, write_small_recipe
 
@@ -131,7 +131,7 @@ def test_restore_detect_and_eval_use_the_builds_lexicon(built, tmp_path):
     restored = [json.loads(line) for line in out.stdout.splitlines()]
     back = [e for r in restored for e in r["edits"] if e["rule"].startswith("ext/")]
     assert len(back) >= 10  # spinner outputs only the dictionary knows, restored
-    from corpus.evaluate import score
+    from corpus.despin.evaluate import score
 
     s = score([r["noisy"] for r in test], [r["restored"] for r in restored], [r["clean"] for r in test])
     assert s["error_reduction"] > 0.4

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from corpus.diffs import HTML_COLOURS, pair_html
+from corpus.views.diffs import HTML_COLOURS, pair_html
 from corpus.spin.edits import as_dict
 from corpus.spin.noise import NoiseSettings, spin
 
@@ -172,7 +172,7 @@ def test_chromium_renders_the_page_with_charts_and_coloured_diffs(report, tmp_pa
 
 
 def test_a_build_without_charts_gets_them_drawn_from_its_manifest(small_build, tmp_path):
-    from corpus.report import render_report
+    from corpus.views.report import render_report
 
     old = tmp_path / "old"
     shutil.copytree(small_build, old)

@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.build import build
-from corpus.pipeline.ops import OPS, PARAGRAPHS_OP, ReadShard
+from corpus.pipeline.build import build
+from corpus.pipeline.steps import OPS, PARAGRAPHS_OP, ReadShard
 from corpus.pipeline.shards import SHARD_BYTES, plan, read_shard
-from corpus.recipe import load_recipe
-from corpus.sources import read_source
+from corpus.config.recipe import load_recipe
+from corpus.readers import read_source
 from tests.conftest import SEED, SEED_SOURCE, VIWIKI, recipe_text
 
 TINY = {"CORPUS_SHARD_BYTES": "20000", "CORPUS_SPILL_BYTES": "30000"}  # dozens of shards and spill files

@@ -9,7 +9,7 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.diffs import KIND_COLOURS
+from corpus.views.diffs import KIND_COLOURS
 
 CLI = [sys.executable, "-m", "corpus.cli"]
 ENV = {**os.environ, "PYTHONPATH": os.getcwd()}

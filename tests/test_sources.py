@@ -4,9 +4,9 @@ import unicodedata
 
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, to make real mojibake)
 
-from corpus.recipe import load_recipe
-from corpus.sources import Document, Skip, read_source
-from corpus.sources.lawquery import articles
+from corpus.config.recipe import load_recipe
+from corpus.readers import Document, Skip, read_source
+from corpus.readers.lawquery import articles
 from tests.conftest import ROOT, recipe_text
 
 
@@ -83,7 +83,7 @@ def test_lawquery_articles_cover_every_line_of_every_code():
 
 
 def test_html_becomes_paragraphs_and_legal_angle_brackets_stay():
-    from corpus.sources.markup import looks_like_html, to_text
+    from corpus.readers.markup import looks_like_html, to_text
 
     page = ("<html><head><title>Tin</title></head><body><h2>Thời sự</h2><p>Quốc hội&nbsp;đã thông qua "
             "<b>Luật Thủ đô</b>.<br>Luật có hiệu lực từ năm sau.</p><script>if (a < b) x();</script>"
@@ -113,7 +113,7 @@ license = "test"
 
 
 def test_text_with_a_few_tags_keeps_its_line_breaks():
-    from corpus.sources.markup import to_text
+    from corpus.readers.markup import to_text
 
     text = ("Thủ tướng dự hội nghị <b>xúc tiến đầu tư</b>.\nTỉnh cam kết hỗ trợ <a href='/dn'>doanh nghiệp</a>.\n"
             "Nhiều dự án được trao giấy phép.\nMột thẻ <p> lạc giữa văn bản.\nHội nghị kết thúc lúc 17 giờ.")

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from corpus.split import assign_split
+from corpus.pipeline.split import assign_split
 
 RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 

@@ -21,12 +21,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.config.recipe import valid_repo
+
 # Exit codes of `corpus publish` (0 success; 2 is usage, as everywhere in the CLI).
 INVALID = 1  # the folder is not a valid build (as `corpus validate` exits)
 NO_TOKEN, AUTH, NOT_WRITABLE, NETWORK, TAG_CONFLICT, PARENT_CONFLICT, HUB_ERROR = 4, 5, 6, 7, 8, 9, 10
 RETRIES = 3  # attempts for timeouts and 5xx, with backoff
 KEEP_REMOTE = {".gitattributes"}
-_REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")  # the Hub's rule for ORG and NAME
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}")  # becomes the tag v<version>
 _FINGERPRINT = re.compile(r"[0-9A-Za-z:._-]{1,128}")
 
@@ -50,13 +51,6 @@ class Plan:
                  f"{len(self.files)} files, {sum(f['bytes'] for f in self.files)} bytes, in one commit:"]
         lines += [f"  {f['path']:<48}{f['bytes']:>12}  {f['sha256'][:16]}" for f in self.files]
         return "\n".join(lines)
-
-
-def valid_repo(repo: object) -> bool:
-    """ORG/NAME as the Hub accepts it (see check_repo); the recipe's dataset.hub_repo is checked the same way."""
-    parts = repo.split("/") if isinstance(repo, str) else []
-    return (len(parts) == 2 and all(_REPO_PART.fullmatch(part) for part in parts) and "--" not in repo
-            and ".." not in repo and not repo.lower().endswith(".git"))
 
 
 def check_repo(repo: object) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.dataset.features import FEATURES, ORIGINS
-from corpus.recipe import sha256_file
+from corpus.config.recipe import sha256_file
 from corpus.spin.edits import check
 
 
@@ -356,7 +356,7 @@ def near_leakage(splits: dict[str, list[dict]], dedup: dict | None) -> int | Non
     """How many distinct validation/test paragraphs have a train paragraph at Jaccard >= the recipe's threshold.
 
     Other MinHash permutations than the build's, so a pair the build's LSH happened to miss is looked for anew."""
-    from corpus.dedup import DedupSettings, NearIndex, fingerprints
+    from corpus.match.dedup import DedupSettings, NearIndex, fingerprints
 
     settings = DedupSettings(**dedup) if dedup else None
     if settings is None or not settings.enabled:

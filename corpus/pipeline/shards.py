@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from corpus.sources import Document, Skip, read_input
+from corpus.readers import Document, Skip, read_input
 
 # Input bytes per shard: enough to amortise a task, small enough to spread over workers. The output never
 # depends on it (tests build with tiny shards and compare bytes), so it may be tuned from the environment.
@@ -51,7 +51,7 @@ def _cuts(source, inp) -> list[tuple[int, int, int]] | None:
     if inp.bytes <= SHARD_BYTES or inp.problem:
         return None
     if source.format == "parquet":
-        from corpus.sources.parquet import row_group_cuts
+        from corpus.readers.parquet import row_group_cuts
 
         try:
             return row_group_cuts(inp.path, SHARD_BYTES)

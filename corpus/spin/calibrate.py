@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from corpus.rand import RowRandom
-from corpus.sources.jsonl import BadRecord, parse_line
+from corpus.readers.jsonl import BadRecord, parse_line
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.spin.stats import pair_statistics
 

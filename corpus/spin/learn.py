@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from corpus.spin.lexicon import MAX_SYLLABLES
+from corpus.text.tokens import NUMBER_WORDS
 
 _TOKEN = re.compile(r"[^\W_]")
 _DIGITS = re.compile(r"\d")
@@ -65,8 +66,6 @@ class CountSubstitutions:
     letters and digits only."""
 
     def __call__(self, chunk: list[tuple[str, str, str]]) -> dict[tuple[str, str], list]:
-        from corpus.mine import NUMBER_WORDS
-
         out: dict[tuple[str, str], list] = {}
         for (row_id, _, _), found in zip(chunk, substitutions([(c, n) for _, c, n in chunk])):
             for old, new, name in found:

@@ -16,7 +16,7 @@ from importlib import resources
 
 import ahocorasick
 
-from corpus.memo import Memo
+from corpus.text.memo import Memo
 
 MAX_SYLLABLES = 5  # the spinner's matching window; a longer member can still be written, never matched
 _DIGIT = re.compile(r"\d")

@@ -76,7 +76,7 @@ class LexiconSpec:
     weight: float = 1.0  # scales the substitution rate of this lexicon's matches (0: known, never used for noise)
     license: str = ""
     description: str = ""
-    inputs: tuple = ()  # the files paths matched (corpus.recipe.InputFile), filled in by the recipe loader
+    inputs: tuple = ()  # the files paths matched (corpus.config.recipe.InputFile), filled in by the recipe loader
 
     @property
     def default_provenance(self) -> str:
@@ -181,8 +181,8 @@ def _files(spec: LexiconSpec) -> list[tuple[str, bytes, str]]:
 def _decode(data: bytes, where: str) -> str:
     """The reader of text sources, plus UTF-16 without a BOM that does not read as running Vietnamese (a word
     list has few of the function words that reader looks for): accepted when it decodes to Latin script."""
-    from corpus.sources import Skip
-    from corpus.sources.text import decode
+    from corpus.readers import Skip
+    from corpus.readers.text import decode
 
     text = decode(data, where, "lexicon")
     if isinstance(text, Skip) and b"\x00" in data[:4096]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from corpus.memo import Memo
+from corpus.text.memo import Memo
 
 _CLOSERS = " ”\"’)]»"
 SENTENCE_END = frozenset(".!?…")

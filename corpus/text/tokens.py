@@ -9,6 +9,8 @@ SYLLABLE = re.compile(r"[^\W_]+")  # letters and digits: "Hà", "Nội", "2015"
 # Syllables and punctuation marks as separate tokens: a mark glued to a syllable ("tỉnh.") must not make the
 # syllable a different token. Whitespace is no token, so the spinner's re-spacing ("tỉnh .") is invisible here.
 TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
+NUMBER_WORDS = frozenset("một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu tỷ tỉ lăm mốt tư "
+                         "linh lẻ rưỡi".split())  # what a digit may stand for: "hai" -> "2" is spinning
 
 
 def syllables(text: str) -> list[str]:

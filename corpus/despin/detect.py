@@ -61,8 +61,8 @@ def surface_evidence(paragraph: str) -> dict[str, int]:
 
 def detect(paragraph: str, lm_hits: int = 0) -> Detection:
     """Label and score one paragraph from surface evidence alone (the build's triage, before any model exists;
-    corpus.spin.detector is the trained detector). `lm_hits` is how many of its spinner outputs a language model
-    of clean text would rather see restored (corpus.spin.restore computes it); it counts only beside surface
+    corpus.despin.detector is the trained detector). `lm_hits` is how many of its spinner outputs a language model
+    of clean text would rather see restored (corpus.despin.restore computes it); it counts only beside surface
     evidence."""
     if paragraph_kind(paragraph) != BODY:
         return Detection(BOILERPLATE, 0.0, {})

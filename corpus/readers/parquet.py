@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.sources import Document, Skip
+from corpus.readers import Document, Skip
 
 
 def row_group_cuts(path, target_bytes: int) -> list[tuple[int, int, int]]:

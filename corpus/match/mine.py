@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
-from corpus.dedup import band_keys, shingle_sets
-from corpus.text.tokens import tokens
+from corpus.match.dedup import band_keys, shingle_sets
+from corpus.text.tokens import NUMBER_WORDS, tokens
 
 RECALL = 0.99
 MIN_SHARED = 3  # bands a pair shares before it is verified (pairs sharing one or two are mostly chance)
@@ -45,8 +45,6 @@ _MARKS = re.compile(r"\S [.;:!?](?=\s|$|[\"”’)\]])|\S \.(?=[^\W_])|“ | ”
 _SPACEABLE = re.compile(r"[^\s.]\.[\"”’)\]]*$|\S[;:?!](?=\s|$|[\"”’)\]])|[“”]|\d+-[A-ZĐ]+/[A-ZĐ]")
 _ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ])[.)]")
 _GLUED_INSIDE = re.compile(r"\S \.(?=[^\s.,;:!?…])")  # a lost line break the segmenter could not undo
-NUMBER_WORDS = frozenset("một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu tỷ tỉ lăm mốt tư "
-                         "linh lẻ rưỡi".split())
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ paragraphs as negatives (clean == noisy). Small, but the only test of de-spinnin
 
 from __future__ import annotations
 
-from corpus.sources.jsonl import parse_line
+from corpus.readers.jsonl import parse_line
 from corpus.spin.edits import align
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from corpus.cli_errors import fail
+from corpus.cli.errors import fail
 
 
 
@@ -16,7 +16,7 @@ def _restorer(lm: Path | None):
     """The reference de-spinner of the build that holds `lm` (its language model, its lexicon beside it, its
     tone-mark policy), or the toolkit's lexicon without a model; a clean exit when the files are not a build's."""
     from corpus.spin.lexicon import LexiconError
-    from corpus.spin.restore import load_restorer
+    from corpus.despin.restore import load_restorer
 
     if lm is not None and not lm.is_file():
         fail(f"{lm}: no such language model file (a build writes DIST/lm.tsv.gz)", 2)
@@ -55,7 +55,7 @@ def detect_command(
 ) -> None:
     """Label each paragraph boilerplate / clean / spun, with a score in [0, 1]; streams, so it can filter a crawl."""
     from corpus.pipeline.engine import ENGINES, EngineError, make_engine
-    from corpus.spin.detect_stream import ScoreBatch, UnreadableInput, batches, records
+    from corpus.despin.detect_stream import ScoreBatch, UnreadableInput, batches, records
 
     if engine not in ENGINES:
         fail(f"--engine must be one of {', '.join(ENGINES)}", 2)
@@ -104,7 +104,7 @@ def _one_line(text: str) -> str:
 
 def _detector_folder(model: Path | None, lm: Path | None) -> tuple[Path | None, str]:
     """The build folder whose detector to use (None: the surface detector) and its tone-mark policy."""
-    from corpus.spin.detector import MODEL_FILE, WEIGHTS_FILE, load_detector
+    from corpus.despin.detector import MODEL_FILE, WEIGHTS_FILE, load_detector
 
     folder = model if model is not None else (lm.parent if lm is not None else None)
     if folder is None:
@@ -132,7 +132,7 @@ def restore_command(
 
     if lm is None:
         typer.secho("no --lm given: undoing formatting artifacts only", fg=typer.colors.YELLOW, err=True)
-    from corpus.spin.detect_stream import UnreadableInput, records
+    from corpus.despin.detect_stream import UnreadableInput, records
 
     restorer, tone_policy = _restorer(lm)
     skipped = _Skips()
@@ -174,8 +174,8 @@ def eval_command(
     out: Path = typer.Option(Path("eval.json"), "--out", help="Where to write the scores as JSON."),
 ) -> None:
     """Score de-spinning predictions: exact match, CER, WER, chrF, edit P/R/F0.5, error reduction, harm."""
-    from corpus.baselines import evaluate_rows, predict
-    from corpus.evaluate import format_table
+    from corpus.despin.baselines import evaluate_rows, predict
+    from corpus.despin.evaluate import format_table
 
     if (predictions is None) == (baseline is None):
         fail("give exactly one of --predictions FILE or --baseline identity|lexicon", 2)
@@ -249,10 +249,10 @@ def eval_detector_command(
 ) -> None:
     """ROC-AUC, and precision / recall at the calibrated threshold, of the build's spin detector on a split, as the
     card scores it (a build without one: the surface detector at its own threshold)."""
-    from corpus.baselines import evaluate_detector
-    from corpus.evaluate import format_table
+    from corpus.despin.baselines import evaluate_detector
+    from corpus.despin.evaluate import format_table
 
-    from corpus.spin.detector import WEIGHTS_FILE, load_detector
+    from corpus.despin.detector import WEIGHTS_FILE, load_detector
 
     rows = _load_split(dist, config, split)
     detector = None

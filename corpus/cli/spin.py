@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from corpus.cli_errors import fail
-from corpus.diffs import KIND_COLOURS, OTHER_COLOUR
+from corpus.cli.errors import fail
+from corpus.views.diffs import KIND_COLOURS, OTHER_COLOUR
 
 lexicon_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and grow the spinner lexicon.")
 
@@ -31,7 +31,7 @@ def highlight(noisy: str, edits: list[dict]) -> str:
 
 def _recipe(path: Path | None):
     """The recipe at `path` (None: none given), or a clean exit naming its problems."""
-    from corpus.recipe import RecipeError, load_recipe
+    from corpus.config.recipe import RecipeError, load_recipe
 
     if path is None:
         return None
@@ -69,8 +69,8 @@ def spin_command(
     if text is None:
         if sys.stdin is None or sys.stdin.isatty():
             fail("give a TEXT argument or pipe text on stdin", 2)
-        from corpus.sources import Skip
-        from corpus.sources.text import decode
+        from corpus.readers import Skip
+        from corpus.readers.text import decode
 
         text = decode(sys.stdin.buffer.read(), "stdin", "spin")  # the build's reader: UTF-16, Windows-1258, gzip
         if isinstance(text, Skip):

@@ -31,7 +31,7 @@ class Skip:
 def read_input(source, inp, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Document | Skip]:
     """One input file, or a part of one (JSON Lines: the byte range [start, end) beginning at line `first_line`;
     Parquet: row groups [start, end) beginning at row `first_line`); an input that cannot be opened is a Skip."""
-    from corpus.sources import jsonl, lawquery, parquet, text
+    from corpus.readers import jsonl, lawquery, parquet, text
 
     if inp.problem:
         yield Skip(source.name, inp.name, inp.problem)
@@ -92,7 +92,7 @@ def read_source(source) -> Iterator[Document | Skip]:
 def _plain(doc: Document, numbered: bool) -> tuple[Document | None, list[Skip]]:
     """Over-long and damaged lines out (each a Skip naming its line), then HTML and character references to plain
     text."""
-    from corpus.sources.markup import to_text
+    from corpus.readers.markup import to_text
 
     body, skips = doc.text, []
     if len(body) > LINE_LIMIT or "\ufffd" in body:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow.compute as pc
 import xxhash
 
-from corpus.memo import Memo
+from corpus.text.memo import Memo
 from corpus.text.tokens import SYLLABLE
 
 _CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes

@@ -3,7 +3,7 @@
 A spinner puts a phrase where the sentence wanted another. Whatever its dictionary, that leaves places where a small
 edit, one the clean-text model proposes itself (delete one or two tokens, or put its own commonest continuation in
 place of one or two), makes the text much more likely. The detector measures those *edit gains* with a word-order
-model of clean text (corpus.spin.ngrams), adds the token surprisal profile, the spinner's re-join artifacts and,
+model of clean text (corpus.despin.ngrams), adds the token surprisal profile, the spinner's re-join artifacts and,
 on top, how many known spinner outputs of the recipe's lexicons occur; a logistic regression weighs them.
 
 It is trained the way it will be used: on paragraphs spun with one half of the lexicon's groups while the lexicon
@@ -22,9 +22,9 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 
-from corpus.spin.detect import surface_evidence
+from corpus.despin.detect import surface_evidence
 from corpus.spin.lexicon import Lexicon, bounded
-from corpus.spin.ngrams import BOUNDARY, ORDER, NgramTables
+from corpus.despin.ngrams import BOUNDARY, ORDER, NgramTables
 from corpus.text.normalize import normalize
 from corpus.text.segment import BOILERPLATE, BODY, paragraph_kind
 

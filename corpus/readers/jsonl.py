@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from corpus.sources import Document, Skip
-from corpus.sources.text import decode_capped
+from corpus.readers import Document, Skip
+from corpus.readers.text import decode_capped
 
 # JSON can spell half a UTF-16 pair ("\ud800"); Python keeps it, but no UTF-8 file (nor Parquet) can hold it.
 _SURROGATE = re.compile("[\ud800-\udfff]")

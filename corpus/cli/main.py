@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from corpus.cli_errors import fail
+from corpus.cli.errors import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=__doc__.splitlines()[0])
@@ -38,10 +38,10 @@ def build(
     """Build a recipe into a versioned Hugging Face dataset folder."""
     from jinja2 import TemplateError
 
-    from corpus.build import BuildError
-    from corpus.build import build as run_build
-    from corpus.recipe import RecipeError, load_recipe
-    from corpus.real import RealPairsError
+    from corpus.pipeline.build import BuildError
+    from corpus.pipeline.build import build as run_build
+    from corpus.config.recipe import RecipeError, load_recipe
+    from corpus.pipeline.real import RealPairsError
     from corpus.spin.calibrate import PairsError
     from corpus.spin.lexicon import LexiconError
 
@@ -175,7 +175,7 @@ def _restore_interrupted(parent: Path, names: list[str]) -> None:
     it back, under the version's lock, as the next build would."""
     import re
 
-    from corpus.build import BuildError, VersionLock, restore_replaced
+    from corpus.pipeline.build import BuildError, VersionLock, restore_replaced
 
     for version in sorted({m.group(1) for m in map(re.compile(r"\.(.+)\.old-[^.]+$").match, names) if m}):
         target = parent / version
@@ -204,7 +204,7 @@ def _restore_interrupted(parent: Path, names: list[str]) -> None:
 @app.command()
 def versions(root: Path = typer.Argument(Path("dist"), help="Where builds land (corpus build --out).")) -> None:
     """Built versions under ROOT: name, version, fingerprint, rows, date."""
-    from corpus.build import MANIFEST
+    from corpus.pipeline.build import MANIFEST
 
     def folders(parent: Path) -> list[Path]:  # visible ones only: .tmp-, .old- and .del- are never versions
         try:
@@ -245,7 +245,7 @@ def show(
 ) -> None:
     """Print pairs with their edits coloured by kind (plain text when piped)."""
     from corpus.dataset.browse import NotBuilt, pick
-    from corpus.show import show as print_rows
+    from corpus.views.show import show as print_rows
 
     try:
         rows = pick(dist, n, split=split, origin=origin, row_id=row_id)
@@ -264,7 +264,7 @@ def report(
 ) -> None:
     """One self-contained HTML page: the card's charts, the accounting and sample pairs with coloured diffs."""
     from corpus.dataset.browse import NotBuilt
-    from corpus.report import render_report
+    from corpus.views.report import render_report
 
     try:
         page = render_report(dist, samples)
@@ -277,9 +277,9 @@ def report(
     typer.echo(str(out))
 
 
-from corpus.cli_eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
-from corpus.cli_mine import mine_command  # noqa: E402
-from corpus.cli_spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
+from corpus.cli.eval import detect_command, eval_command, eval_detector_command, restore_command  # noqa: E402
+from corpus.cli.mine import mine_command  # noqa: E402
+from corpus.cli.spin import calibrate_command, lexicon_app, spin_command  # noqa: E402
 
 app.command("spin")(spin_command)
 app.command("calibrate")(calibrate_command)

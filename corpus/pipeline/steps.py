@@ -18,13 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus.dataset.features import FEATURES
-from corpus.dedup import band_keys, shingle_sets
-from corpus.pairs import document_rows
-from corpus.sources import Skip
-from corpus.spin.detect import detect
+from corpus.match.dedup import band_keys, shingle_sets
+from corpus.pipeline.pairs import document_rows
+from corpus.readers import Skip
+from corpus.despin.detect import detect
 from corpus.spin.stats import MEASURES, measure
 from corpus.rand import stable_hash
-from corpus.split import assign_split
+from corpus.pipeline.split import assign_split
 from corpus.text.normalize import normalize
 from corpus.text.quality import has_final_punct, respace, vietnamese_share
 from corpus.text.segment import BODY, segment
@@ -159,7 +159,7 @@ def _unique_ids(table: pa.Table, ids) -> pa.Table:
 
 
 def _dedup(table: pa.Table, state) -> pa.Table:
-    """Exact then near duplicates, against everything kept before (state: a corpus.dedup.Deduplicator)."""
+    """Exact then near duplicates, against everything kept before (state: a corpus.match.dedup.Deduplicator)."""
     found = state.judge(table)
     keep = [c for c in table.column_names if c not in FINGERPRINTS.names]
     table = table.select(keep)

@@ -9,7 +9,7 @@ import unicodedata
 import zlib
 from pathlib import PurePosixPath
 
-from corpus.sources import Document, Skip
+from corpus.readers import Document, Skip
 
 # Syllables so common that real Vietnamese text always has some: a check that a guessed decoding makes sense.
 _COMMON = frozenset("và của có là các những được trong người một cho không này với đã để khi theo về".split())

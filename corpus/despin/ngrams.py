@@ -1,6 +1,6 @@
 """A word-order model of clean text for the spin detector: hashed n-gram counts in numpy arrays.
 
-Why not the restorer's dict model (corpus.spin.lm): the detector scores every token of a crawl and every small edit
+Why not the restorer's dict model (corpus.despin.lm): the detector scores every token of a crawl and every small edit
 around it, millions of look-ups a second, which only sorted arrays and vectorised search give. Tokens are lower-case
 syllables, digit runs (one class: "<num>") and punctuation, so that "tổ chức triển khai ," reads as the odd
 sequence it is. Probabilities are interpolated absolute discounting over orders 1..ORDER.

@@ -15,8 +15,8 @@ from markupsafe import Markup
 
 from corpus.dataset.browse import pick, read_manifest
 from corpus.dataset.charts import ALT_TEXT, CHART_DIR, chart_pngs
-from corpus.diffs import CSS as PAIR_CSS
-from corpus.diffs import legend_html, pair_html
+from corpus.views.diffs import CSS as PAIR_CSS
+from corpus.views.diffs import legend_html, pair_html
 
 PAGE_CSS = """
 body { font: 15px/1.5 "DejaVu Sans", system-ui, sans-serif; color: #1f2328; max-width: 1100px; margin: 2em auto;

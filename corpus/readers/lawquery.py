@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from corpus.sources import Document, Skip
-from corpus.sources.jsonl import parse_line
-from corpus.sources.text import GZIP_LIMIT, gunzip
+from corpus.readers import Document, Skip
+from corpus.readers.jsonl import parse_line
+from corpus.readers.text import GZIP_LIMIT, gunzip
 
 _ARTICLE = re.compile(r"^Điều\s+(\d+[a-zđ]?)\s*[.:]")
 _HEADING = re.compile(r"^(?:Điều\s+\d+|Chương\s+[IVXLCDM\d]+|Mục\s+\d+|Phần\s+thứ|Tiểu\s+mục)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from corpus.diffs import KIND_COLOURS, OTHER_COLOUR, describe, pieces, visible, with_old
+from corpus.views.diffs import KIND_COLOURS, OTHER_COLOUR, describe, pieces, visible, with_old
 
 MAX_LISTED = 12  # edits listed per row; long legal paragraphs can have dozens
 

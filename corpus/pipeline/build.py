@@ -21,35 +21,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import corpus
-from corpus.baselines import HELD_OUT, held_out_rows, results
+from corpus.despin.baselines import HELD_OUT, held_out_rows, results
 from corpus.dataset.card import citation, licence_rows, render_card, render_license, source_rows
 from corpus.dataset.charts import write_charts
 from corpus.dataset.validate import file_records, manifest_digest
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
-from corpus.dedup import Deduplicator
-from corpus.mine import TWINS, Miner, mine, pair_row
+from corpus.match.dedup import Deduplicator
+from corpus.match.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.progress import over_shards, stage
-from corpus.pipeline.ops import (CLEAN_SIDE_REASONS, DEDUP_OP, KEPT, OPS, PARAGRAPHS, RESPACED, SKIPPED,
+from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DEDUP_OP, KEPT, OPS, PARAGRAPHS, RESPACED, SKIPPED,
                                  UNIQUE_IDS_OP, MakePairs, ReadShard)
 from corpus.pipeline.shards import plan
 from corpus.rand import RowRandom, stable_hash
-from corpus.real import real_rows
-from corpus.recipe import LICENSE_FILE, Recipe
-from corpus.sources import DocumentIds
+from corpus.pipeline.real import real_rows
+from corpus.config.recipe import LICENSE_FILE, Recipe
+from corpus.readers import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
-from corpus.spin.detector import MODEL_FILE as DETECTOR_MODEL
-from corpus.spin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
-from corpus.spin.detector import WORDS_ONLY, Detector, keep_detector, load_detector
-from corpus.spin.detector import train as train_detector
+from corpus.despin.detector import MODEL_FILE as DETECTOR_MODEL
+from corpus.despin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
+from corpus.despin.detector import WORDS_ONLY, Detector, keep_detector, load_detector
+from corpus.despin.detector import train as train_detector
 from corpus.spin.learn import CountSubstitutions, learned_lexicon
 from corpus.spin.lexicon_files import COMPILED, write_compiled
-from corpus.spin.lm import NgramModel
+from corpus.despin.lm import NgramModel
 from corpus.spin.noise import spin
-from corpus.spin.restore import Restorer, keep_restorer
+from corpus.despin.restore import Restorer, keep_restorer
 from corpus.spin.stats import MEASURES, summarize
-from corpus.split import assign_split
+from corpus.pipeline.split import assign_split
 
 MANIFEST = "build.json"
 LM_FILE = "lm.tsv.gz"
@@ -461,7 +461,7 @@ class Mined:
 
 
 def _mine(recipe: Recipe, reading: Reading, engine, work: Path) -> Mined:
-    """Pair raw paragraphs with their originals (corpus.mine); a spun one the detector let through is taken out
+    """Pair raw paragraphs with their originals (corpus.match.mine); a spun one the detector let through is taken out
     of the clean sides here: counted as dropped (spun) and listed in rejects.parquet with its original."""
     miner = reading.miner
     clean = frozenset(s.name for s in recipe.sources if s.role == "clean")
@@ -526,7 +526,7 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
 
 
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Detector:
-    """The build's spin detector (corpus.spin.detector): tables from the language model's train texts, regression
+    """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
     def spin_one(text: str, half, artifacts: bool, key: str) -> str:
         settings = recipe.noise if artifacts else replace(recipe.noise, **WORDS_ONLY)

@@ -12,10 +12,10 @@ import re
 
 import ahocorasick
 
-from corpus.spin.detect import Detection, detect
+from corpus.despin.detect import Detection, detect
 from corpus.spin.edits import realise
 from corpus.spin.lexicon import Lexicon, abbreviations, bounded, default_lexicon
-from corpus.spin.lm import NgramModel, syllables
+from corpus.despin.lm import NgramModel, syllables
 from corpus.text.segment import is_title_case
 
 _SPACE_BEFORE = re.compile(r"(?<=[^\s]) (?=[.,;:!?](?:\s|$|[^\W\d_]))")
@@ -25,7 +25,7 @@ _DOCNUM = re.compile(r"\b(\d+) – ([A-ZĐ][A-ZĐ0-9]*) / ([A-ZĐ][A-ZĐ0-9]*(?:
 
 
 class Restorer:
-    """`judge`, when given, is the build's trained detector (corpus.spin.detector.Detector): it decides which
+    """`judge`, when given, is the build's trained detector (corpus.despin.detector.Detector): it decides which
     paragraphs are spun. Without one, the surface detector with this restorer's language-model evidence does."""
 
     def __init__(self, lm: NgramModel | None, lexicon: Lexicon | None = None, margin: float = 2.0, judge=None):
@@ -147,7 +147,7 @@ def load_restorer(lm_path: str | None, lexicon_path: str | None = None) -> Resto
 
     from corpus.spin.lexicon_files import COMPILED, read_compiled
 
-    from corpus.spin.detector import WEIGHTS_FILE, load_detector
+    from corpus.despin.detector import WEIGHTS_FILE, load_detector
 
     if (lm_path, lexicon_path) not in _LOADED:
         beside = Path(lm_path).with_name(COMPILED) if lm_path else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.evaluate import add_tallies, detector_scores, score, scores, tally
+from corpus.despin.evaluate import add_tallies, detector_scores, score, scores, tally
 from corpus.rand import RowRandom
-from corpus.spin.detect import THRESHOLD, detect
-from corpus.spin.detector import Detector, load_detector
+from corpus.despin.detect import THRESHOLD, detect
+from corpus.despin.detector import Detector, load_detector
 from corpus.spin.noise import spin
-from corpus.spin.restore import Restorer, load_restorer
+from corpus.despin.restore import Restorer, load_restorer
 
 BASELINES = ("identity", "lexicon")
 OTHER_HALF = "lexicon, other half"  # the held-out set's out-of-sample de-spinner
