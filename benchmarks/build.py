@@ -1,7 +1,8 @@
 """Benchmark of whole builds: the `large` recipe and a x8 blow-up of it, with 1 and 2 workers, beside a naive
 yardstick over the same input: what a researcher would write (read, split lines, pyahocorasick longest-match of
 the whole lexicon, the first target of each phrase written in, Parquet out: no normalisation, no edits, no
-dedup, no checks). Per-stage seconds come from each build's build.json (`stage_seconds`).
+dedup, no checks). Per-phase and per-step seconds come from each build's build.json (`stage_seconds`,
+`step_seconds`: the step stats).
 
     make bench                      # or: python -m benchmarks.build [--scales 1,8] [--workers 1,2]
 
@@ -164,7 +165,7 @@ def main() -> None:
     parser.add_argument("--engine", default="local")
     args = parser.parse_args()
     corpus = [sys.executable, "-m", "corpus.cli"]
-    rows, stages = [], {}
+    rows, stages, steps = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)
         for scale in map(int, args.scales.split(",")):
@@ -180,18 +181,21 @@ def main() -> None:
                 manifest = json.loads(next(out.rglob("build.json")).read_text(encoding="utf-8"))
                 rows.append((f"x{scale}", f"corpus build ({args.engine})", workers, mb, manifest["counts"]["rows"],
                              wall, mb / wall / workers, rss))
-                stages[f"x{scale}, {workers} worker{'s' * (workers > 1)}"] = manifest.get("stage_seconds", {})
+                label = f"x{scale}, {workers} worker{'s' * (workers > 1)}"
+                stages[label], steps[label] = manifest.get("stage_seconds", {}), manifest.get("step_seconds", {})
                 print(f"  {rows[-1]}", file=sys.stderr, flush=True)
                 shutil.rmtree(out)
     print(f"{'input':6} {'pipeline':24} {'workers':>7} {'input MB':>9} {'rows':>8} {'wall s':>8} "
           f"{'MB/s/core':>10} {'peak PSS MB':>12}")
     for scale, name, workers, mb, n, wall, rate, rss in rows:
         print(f"{scale:6} {name:24} {workers:>7} {mb:>9.1f} {n!s:>8} {wall:>8.1f} {rate:>10.3f} {rss / 1e6:>12.0f}")
-    if stages:
-        names = list(dict.fromkeys(k for st in stages.values() for k in st))
-        print(f"\nseconds per stage (build.json stage_seconds)\n{'build':16}" + "".join(f"{n[:13]:>14}" for n in names))
-        for label, st in stages.items():
-            print(f"{label:16}" + "".join(f"{st.get(n, 0):>14.2f}" for n in names))
+    for title, table in (("wall seconds per phase and driver step (build.json stage_seconds)", stages),
+                         ("seconds in each step, summed over batches and workers (build.json step_seconds)", steps)):
+        names = list(dict.fromkeys(k for st in table.values() for k in st))
+        if names:
+            print(f"\n{title}\n{'build':16}" + "".join(f"{n[:13]:>14}" for n in names))
+            for label, st in table.items():
+                print(f"{label:16}" + "".join(f"{st.get(n, 0):>14.2f}" for n in names))
     builds = {(r[0], r[2]): r for r in rows if r[1].startswith("corpus")}
     naive_rate = {r[0]: r[6] for r in rows if r[1] == "naive yardstick"}
     for scale in {r[0] for r in rows}:

@@ -174,9 +174,9 @@ def report(crawl: Path, folder: Path, wall: float, seed: int, half: str | None, 
     raw_mb = sum(p.stat().st_size for p in (crawl / "raw").glob("*.txt")) / 1e6
     clean_mb = sum(i["bytes"] for i in manifest["inputs"] if i["source"] != "farm") / 1e6
     seconds = manifest["stage_seconds"]
-    print(f"build: {wall:.1f} s wall ({json.dumps(seconds)}); mining {seconds.get('mining', 0):.2f} s for "
+    print(f"build: {wall:.1f} s wall ({json.dumps(seconds)}); mining {seconds.get('mine', 0):.2f} s for "
           f"{raw_mb:.1f} MB of pages against {clean_mb:.1f} MB of clean inputs")
-    naive(recipe, truth, seconds.get("mining", 0))
+    naive(recipe, truth, seconds.get("mine", 0))
 
 
 def naive(recipe: Path, truth: list[dict], mining_seconds: float) -> None:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.pipeline.build import build
-from corpus.pipeline.steps import OPS, PARAGRAPHS_OP, ReadShard
+from corpus.pipeline.steps import DEFAULT_STEPS, STEPS, ReadShard, plan as plan_steps
 from corpus.pipeline.shards import SHARD_BYTES, plan, read_shard
 from corpus.config.recipe import load_recipe
 from corpus.readers import read_source
@@ -42,7 +42,11 @@ def test_tiny_shards_and_two_workers_give_the_same_bytes_as_one_worker(small_rec
     assert len(plan(load_recipe(small_recipe))) == 2  # the default plan: the seed page, then the wiki file
     assert files(one) == files(tiny)
     manifest = json.loads((tiny / "build.json").read_text(encoding="utf-8"))
-    assert manifest["counts"]["rows"] > 300 and manifest["ops"] == {op.name: op.version for op in OPS}
+    assert manifest["counts"]["rows"] > 300
+    # the step stats are sums over batches: the same for 2 workers and tiny shards as for one worker and one shard
+    alone = json.loads((one / "build.json").read_text(encoding="utf-8"))
+    assert [s["stats"] for s in manifest["steps"]] == [s["stats"] for s in alone["steps"]]
+    assert [s["name"] for s in manifest["steps"]][:len(DEFAULT_STEPS)] == list(DEFAULT_STEPS)  # raw and clean: mining
 
 
 def test_ray_engine_gives_the_same_bytes_as_the_local_engine(small_recipe, tmp_path):
@@ -109,14 +113,16 @@ def test_ops_check_their_contract_on_the_seed(tmp_path):
     path = tmp_path / "r.toml"
     path.write_text(recipe_text(SEED_SOURCE), encoding="utf-8")
     recipe = load_recipe(path)
-    table = ReadShard(recipe)(plan(recipe)[0])
-    declared = {c for op in OPS[:2] for c in op.outputs}
+    table, stats = ReadShard(recipe, plan_steps(recipe).workers_one)(plan(recipe)[0])
+    declared = {c for name in ("paragraphs", "fingerprint") for c in STEPS[name].writes}
     assert declared <= set(table.column_names)
     reasons = table.column("reason").to_pylist()
     assert reasons.count("spun") == 7 and reasons.count("") == 3  # the seed: 7 spun, 6 untouched paragraphs,
     assert reasons.count("no_final_punct") == 3  # of which the headline and two captions end without a mark
+    counted = stats["counts"]["paragraphs"]  # its stats: the rows it made, and the reasons it gave
+    assert counted["rows_out"] == table.num_rows and counted["reason:spun"] == 7 and counted["reason:no_final_punct"] == 3
     with pytest.raises(ValueError, match="needs columns"):
-        PARAGRAPHS_OP(pa.table({"text": ["Quốc hội họp phiên bế mạc."]}), recipe)
+        STEPS["paragraphs"](pa.table({"text": ["Quốc hội họp phiên bế mạc."]}), recipe)
 
 
 def test_a_repeated_input_only_adds_rejects(small_recipe, tmp_path):

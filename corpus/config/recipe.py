@@ -110,6 +110,7 @@ class Recipe:
     min_vietnamese: float = 0.5  # share of a paragraph's words that must be Vietnamese syllables (0: off)
     final_punct: bool = True  # drop paragraphs that end in no . ! ? … ; : (list items, captions)
     respace_punct: bool = True  # remove a space before ; : ! ? and a clause's full stop (clean sources' paragraphs)
+    steps: tuple[str, ...] = ()  # the row steps in order ([pipeline] steps); empty: corpus.pipeline.steps' default
 
     @property
     def mining(self) -> bool:
@@ -129,6 +130,7 @@ class Recipe:
             out["real"] = {"name": self.real.name, "sha256": self.real.sha256}
         out["card_template"] = self.card_template.name
         out["changelog"] = list(self.changelog)
+        out["steps"] = list(self.steps)
         out["noise"] = asdict(self.noise)
         out["mine"] = asdict(self.mine)
         out["dedup"] = asdict(self.dedup)
@@ -233,6 +235,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], object]]] = {
     "output": {"shard_mb": ((int, float), 250)},
     "dedup": {"near_threshold": ((int, float), 0.8), "num_perm": ((int,), 128), "shingle": ((int,), 3)},
     "real": {"pairs": ((str,), ""), "source": ((str,), ""), "doc_id": ((str,), ""), "draws": ((int,), 20)},
+    "pipeline": {"steps": ((list,), [])},
 }
 _TYPES = {"str": (str,), "float": (int, float), "tuple[str, ...]": (list,)}
 _LEXICON_SCHEMA = {f.name: (_TYPES[f.type], _REQUIRED if f.default is MISSING else list(f.default)
@@ -507,6 +510,8 @@ def load_recipe(path: Path | str) -> Recipe:
             problems.append(f"real.source: {real_table['source']!r} is not the name of a source of this recipe")
         if not real_table["doc_id"]:
             problems.append("real.doc_id: the document the real pairs come from is required")
+    if not all(isinstance(s, str) for s in sections["pipeline"]["steps"]):
+        problems.append("pipeline.steps: expected a list of step names")
     if real_table["draws"] < 1:
         problems.append("real.draws: must be at least 1")
     lexicons = _lexicons(data.get("lexicons", []), base, problems)
@@ -526,7 +531,7 @@ def load_recipe(path: Path | str) -> Recipe:
         real=real, real_source=real_table["source"], real_doc_id=real_table["doc_id"],
         calibration_draws=real_table["draws"], lexicons=lexicons,
         mine=MineSettings(**{k: float(v) if k in ("threshold", "min_kept") else v for k, v in sections["mine"].items()}),
-        hub_repo=ds["hub_repo"],
+        hub_repo=ds["hub_repo"], steps=tuple(sections["pipeline"]["steps"]),
     )
 
 

@@ -37,7 +37,7 @@ SHOWN = 30  # file problems listed one by one; the rest are counted
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # build.json's fields left out of its digest in the card: the file list (it holds the card's own sha256) and
 # the timings (a rebuild of the same inputs gives the same card)
-UNDIGESTED = ("files", "built_at", "wall_seconds", "stage_seconds")
+UNDIGESTED = ("files", "built_at", "wall_seconds", "stage_seconds", "step_seconds")
 DIGEST = re.compile(r"^build\.json digest: `([0-9a-f]{64})`", re.MULTILINE)
 
 

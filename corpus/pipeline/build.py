@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,17 +28,16 @@ from corpus.dataset.charts import write_charts
 from corpus.dataset.validate import file_records, manifest_digest
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
-from corpus.match.dedup import Deduplicator
 from corpus.match.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.progress import over_shards, stage
-from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DEDUP_OP, KEPT, OPS, PARAGRAPHS, RESPACED, SKIPPED,
-                                 UNIQUE_IDS_OP, MakePairs, ReadShard)
+from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DRIVER, KEPT, PARAGRAPHS, RESPACED, SKIPPED, MakePairs, Plan,
+                                   Context, ReadShard, Step, StepError, StepStats,
+                                   plan as plan_steps)
 from corpus.pipeline.shards import plan
 from corpus.rand import RowRandom, stable_hash
 from corpus.pipeline.real import real_rows
 from corpus.config.recipe import LICENSE_FILE, Recipe
-from corpus.readers import DocumentIds
 from corpus.spin.calibrate import calibrate, read_pairs
 from corpus.despin.detector import MODEL_FILE as DETECTOR_MODEL
 from corpus.despin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
@@ -69,6 +69,51 @@ TWIN_ROWS = 100_000  # clean paragraphs dropped as duplicates held before they g
 
 class BuildError(RuntimeError):
     pass
+
+
+CARD_STEPS = {step.name: step for step in (
+    Step("real", "the hand-restored pairs of the real page, beside its untouched paragraphs as negatives: the `real` "
+         "config", ("real pairs", "the real document's paragraphs"), ("real/test",), DRIVER, ("real",), None),
+    Step("language_model", "a syllable n-gram model of the train split's clean text (a sample by rank), for the "
+         "baseline restorer", ("train clean text",), (LM_FILE, COMPILED), DRIVER, ("lexicons",), None),
+    Step("spin_detector", "the spin detector: n-gram tables from the train text, a regression and threshold fitted "
+         "on validation paragraphs spun with one half of the lexicon", ("train and validation clean text",),
+         (DETECTOR_MODEL, DETECTOR_SETTINGS), DRIVER, ("noise", "lexicons"), None),
+    Step("baselines", "scores the identity and reference restorers on samples of the test splits, in-sample and on "
+         "the held-back half of the lexicon", ("test rows", LM_FILE), ("results",), DRIVER, ("noise", "lexicons"),
+         None),
+    Step("calibration", "spins the real pairs' clean sides and compares the noise with the real spinner's", (
+        "real pairs",), ("calibration",), DRIVER, ("noise", "real"), None),
+    Step("charts", "the card's charts", ("counts", "results", "calibration"), ("charts/",), DRIVER, (), None),
+)}
+
+
+class Steps:
+    """The steps a build ran, in order, with their stats: build.json's `steps` and the card's table."""
+
+    def __init__(self, plan: Plan, quiet: bool, seconds: dict):
+        self.plan, self.quiet, self.seconds = plan, quiet, seconds
+        self.stats = StepStats()
+        self.ran: list[Step] = []
+
+    @contextmanager
+    def driver(self, name: str):
+        """`with steps.driver("charts") as counts:` a driver step, named on the terminal while it runs, timed,
+        listed; the step may add counts to its stats."""
+        step = CARD_STEPS.get(name) or next(s for s in self.plan.steps if s.name == name)
+        self.ran.append(step)
+        counts: dict[str, int] = {}
+        clock = time.perf_counter()
+        with stage(name.replace("_", " "), self.seconds, self.quiet):
+            yield counts
+        self.stats.add(name, time.perf_counter() - clock, **counts)
+
+    def listing(self) -> list[dict]:
+        return [{**step.describe(), "stats": dict(sorted(self.stats.counts.get(step.name, {}).items()))}
+                for step in self.ran]
+
+    def step_seconds(self) -> dict[str, float]:
+        return {step.name: round(self.stats.seconds[step.name], 2) for step in self.ran}
 
 
 class VersionLock:
@@ -161,7 +206,7 @@ class Reading:
     """What the driver learns from phase one, batch by batch: the accounting of every paragraph, the rejects,
     the kept paragraphs (spilled to disk), and the real document's paragraphs."""
 
-    def __init__(self, recipe: Recipe, rejects, spill_dir: Path):
+    def __init__(self, recipe: Recipe, rejects, spill_dir: Path, mine: bool):
         self.rejects, self.spill_dir = rejects, spill_dir
         self.real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
         self.real_spun: dict[int, str] = {}
@@ -175,7 +220,7 @@ class Reading:
         self.kept_bytes = 0
         # mining: every raw paragraph that could be a copy of a clean one, and whether it is a clean side
         self.raw_sources = {s.name for s in recipe.sources if s.role == "raw"}
-        self.miner = Miner(recipe.mine) if recipe.mining else None
+        self.miner = Miner(recipe.mine) if mine else None
         self.raw_kept: list[bool] = []
         self.twins: list[tuple] = []
         self.twin_files: list[str] = []
@@ -372,45 +417,55 @@ class Lowest:
         return [k for k, _ in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
 
 
-def read(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> Reading:
-    """Phase one: read, triage and fingerprint every shard on the workers; ids, dedup and the accounting in the
-    driver; kept paragraphs spilled under tmp/.work, dropped ones into an open rejects writer."""
+def read(recipe: Recipe, tmp: Path, engine, steps: Steps) -> Reading:
+    """Phase one: the plan's first steps on the workers, shard by shard (read, triage, fingerprint), the rest in
+    the driver in reading order (ids, dedup), then the accounting; kept paragraphs spilled under tmp/.work,
+    dropped ones into an open rejects writer."""
     work = tmp / ".work"
     work.mkdir()
     clock = time.time()
     shards = plan(recipe)
-    dedup, ids = Deduplicator(recipe.dedup), DocumentIds()
-    reading = Reading(recipe, rejects_writer(tmp), work)
-    for table in over_shards(engine.map(ReadShard(recipe), shards), len(shards), "reading", quiet):
-        reading.add(DEDUP_OP(UNIQUE_IDS_OP(table, ids), dedup))
+    driver = [(step, step.state(recipe) if step.state else Context(recipe)) for step in steps.plan.driver_one]
+    steps.ran += [*steps.plan.workers_one, *steps.plan.driver_one]
+    reading = Reading(recipe, rejects_writer(tmp), work, steps.plan.mine)
+    tasks = engine.map(ReadShard(recipe, steps.plan.workers_one), shards)
+    for table, stats in over_shards(tasks, len(shards), "reading", steps.quiet):
+        steps.stats.merge(stats)
+        for step, context in driver:
+            table = step(table, context, steps.stats)
+        reading.add(table)
     reading.spill()
-    seconds["reading"] = round(time.time() - clock, 2)
+    steps.seconds["reading"] = round(time.time() - clock, 2)
     return reading
 
 
-def stream(recipe: Recipe, tmp: Path, engine, quiet: bool, seconds: dict) -> tuple[Reading, Pairing, dict, Mined]:
+def stream(recipe: Recipe, tmp: Path, engine, steps: Steps) -> tuple[Reading, Pairing, dict, Mined]:
     """Phase one, mining, then phase two (pairs, written as they come). Returns the accounting, the pairing
     summary, the shards of each split and what mining found (None: no mining)."""
-    reading = read(recipe, tmp, engine, quiet, seconds)  # the dedup index is freed when phase one returns
+    reading = read(recipe, tmp, engine, steps)  # the dedup index is freed when phase one returns
     mined = None
     if reading.miner is not None:
-        with stage("mining", seconds, quiet):
+        with steps.driver("mine") as counts:
             mined = _mine(recipe, reading, engine, reading.spill_dir)
+            counts.update(raw_paragraphs=mined.raw_paragraphs, pairs=len(mined.rows))
     close_rejects(reading.rejects, tmp / REJECTS_FILE)
     clock = time.time()
     writers = {name: ShardWriter(tmp, "data", name, recipe.shard_bytes) for name in SPLITS}
     pairing = Pairing()
     paired = reading.paragraphs()["paired"]
     expected_rows = paired * (1 + recipe.noise.paragraph_rate * (recipe.noise.variants - 1))
-    pairs_op = MakePairs(recipe, mined.excluded if mined else frozenset(),
+    pairs_op = MakePairs(recipe, steps.plan.workers_two, mined.excluded if mined else frozenset(),
                          measure_share=min(1.0, MEASURED_ROWS / expected_rows) if expected_rows else 1.0)
-    for table in over_shards(engine.map(pairs_op, reading.spills), len(reading.spills), "pairing", quiet):
+    steps.ran += steps.plan.workers_two
+    tasks = engine.map(pairs_op, reading.spills)
+    for table, stats in over_shards(tasks, len(reading.spills), "pairing", steps.quiet):
+        steps.stats.merge(stats)
         for name, writer in writers.items():
             writer.write(table.filter(pc.equal(table.column("split"), name)))
         pairing.add(table)
     shutil.rmtree(reading.spill_dir)
     shards = {name: writer.close() for name, writer in writers.items()}
-    seconds["pairing"] = round(time.time() - clock, 2)
+    steps.seconds["pairing"] = round(time.time() - clock, 2)
     return reading, pairing, shards, mined
 
 
@@ -420,19 +475,19 @@ def mine_inputs(recipe: Recipe, out: Path, engine, quiet: bool) -> dict:
     whole (written aside, then renamed)."""
     from corpus.spin.edits import as_dict
 
+    steps = Steps(plan_steps(recipe), quiet, {})
     out.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
     tmp = Path(tempfile.mkdtemp(prefix=".mine-", dir=out))
     try:
-        reading = read(recipe, tmp, engine, quiet, seconds)
-        with stage("mining", seconds, quiet):
+        reading = read(recipe, tmp, engine, steps)
+        with steps.driver("mine"):
             mined = _mine(recipe, reading, engine, reading.spill_dir)
         with open(tmp / "pairs.jsonl", "w", encoding="utf-8") as f:
             for row in mined.rows:
                 f.write(json.dumps({**row, "edits": [as_dict(e) for e in row["edits"]]}, ensure_ascii=False) + "\n")
         learned = _learn(mined.rows, tmp, engine.map)
         summary = {**mined.summary(), "learned_lexicon": learned, "paragraphs": reading.paragraphs(),
-                   "skipped_inputs": reading.skipped, "stage_seconds": seconds,
+                   "skipped_inputs": reading.skipped, "stage_seconds": steps.seconds,
                    "inputs": [{"source": s.name, "role": s.role, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
                               for s in recipe.sources for i in s.inputs]}
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -585,6 +640,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
 
     if up_to_date():  # nothing to write: no lock needed
         return target, False
+    try:
+        steps = Steps(plan_steps(recipe), quiet, {})  # the recipe's [pipeline] steps, checked before any work
+    except StepError as e:
+        raise BuildError(f"{recipe.path}: {e}") from None
     lexicons = recipe.load_lexicons()  # before any work: a lexicon that cannot be read fails the build here
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = VersionLock(target.parent, recipe.name, recipe.version)  # BuildError if another build runs
@@ -600,18 +659,20 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         lock.release()
         raise
     try:
-        seconds: dict[str, float] = {}
         with make_engine(engine, workers, ray_address) as runner:
-            reading, pairing, data_shards, mined = stream(recipe, tmp, runner, quiet, seconds)
+            reading, pairing, data_shards, mined = stream(recipe, tmp, runner, steps)
             _refuse_empty(recipe, reading, pairing)
             if strict and reading.skipped:
                 first = reading.skipped[0]
                 raise BuildError(f"--strict: {len(reading.skipped)} inputs could not be read (first: "
                                  f"{first['where']}: {first['reason']}); nothing written")
-            real = real_rows(recipe, reading.real_spun, reading.real_kept) if recipe.real else []
-            configs = {"default": data_shards}
-            if real:
-                configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
+            real, configs = [], {"default": data_shards}
+            if recipe.real:
+                with steps.driver("real") as counts:
+                    real = real_rows(recipe, reading.real_spun, reading.real_kept)
+                    if real:
+                        configs["real"] = {"test": write_split(real, "test", tmp, "real", recipe.shard_bytes)}
+                    counts.update(rows=len(real), spun=sum(r["noisy"] != r["clean"] for r in real))
             learned = None
             if mined is not None:
                 by_split = {n: [r for r in mined.rows if r["split"] == n] for n in SPLITS}
@@ -620,14 +681,15 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                         for n, rows in by_split.items() if rows}
                 learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-            with stage("language model", seconds, quiet):
+            with steps.driver("language_model") as counts:
+                counts["texts"] = len(pairing.language_model_texts())
                 lm = NgramModel.train(pairing.language_model_texts())
                 lm.save(tmp / LM_FILE)
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
-            with stage("spin detector", seconds, quiet):
+            with steps.driver("spin_detector"):
                 detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
                 keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
-            with stage("baselines", seconds, quiet):
+            with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
                 if mined is not None and any(r["split"] == "test" for r in mined.rows):
                     test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
@@ -636,10 +698,11 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
                 if other_half:
                     shutil.rmtree(Path(other_half).parent)
+                counts.update({f"rows:{name}": len(rows) for name, rows in test_sets.items() if rows})
             stats = pairing.statistics()
             calibration = None
             if recipe.real:
-                with stage("calibration", seconds, quiet):
+                with steps.driver("calibration"):
                     calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
                                             recipe.calibration_draws, lexicons.lexicon)
                     calibration["file"] = recipe.real.name
@@ -670,13 +733,14 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "mined": _mined_manifest(mined, configs, learned),
             }
             # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
-            with stage("charts", seconds, quiet):
+            with steps.driver("charts"):
                 context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
                                                        "calibration": calibration, "results": baseline_results,
                                                        "splits": {s["name"]: s for s in context["splits"]},
                                                        "real": context["real"]}, runner.map)
             context["licences"] = licence_rows(recipe, source_rows(tmp, configs))
             context["citation"] = citation(recipe, fingerprint, corpus.__version__)
+            context["steps"] = steps.listing()
             (tmp / LICENSE_FILE).write_text(render_license(recipe, context["licences"], lexicons.reports),
                                             encoding="utf-8")
             manifest = {
@@ -687,7 +751,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "recipe": resolved,
                 "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
                            for s in recipe.sources for i in s.inputs],
-                "ops": {op.name: op.version for op in OPS},
+                "steps": steps.listing(),
                 "counts": {
                     "documents": sum(c["documents"] for c in reading.per_source.values()),
                     "per_source": {k: dict(v) for k, v in reading.per_source.items()},
@@ -715,7 +779,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             (tmp / "README.md").write_text(render_card(recipe, configs, context, manifest_digest(manifest)),
                                            encoding="utf-8")
         manifest["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        manifest["wall_seconds"], manifest["stage_seconds"] = round(time.time() - started, 2), seconds
+        manifest["wall_seconds"], manifest["stage_seconds"] = round(time.time() - started, 2), steps.seconds
+        manifest["step_seconds"] = steps.step_seconds()  # summed over batches and workers
         manifest["files"] = file_records(tmp)  # last: validate and publish check the folder against this list
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)

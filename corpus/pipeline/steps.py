@@ -1,14 +1,21 @@
-"""The op contract: each stage of a build is a small function over an Arrow table that returns an Arrow table.
+"""Steps: each stage of a build is one `Step`, a small function over an Arrow table that returns an Arrow table.
 
-An op declares the columns it reads and the columns it adds, whether it is row-local (runs on any batch, in
-any worker, in any order) or a barrier (sees every batch, in reading order, with state kept between
-batches), and a version. Op versions enter the recipe fingerprint: changing what an op does means bumping its
-version, and any dataset built with the old one is then rebuilt, never silently mixed.
+A step declares the columns it reads and writes, where it runs (row-local: any batch, in any worker, in any
+order; barrier: the driver, every batch in reading order, with state kept between batches), the recipe sections
+that shape it, and a one-line doc. Calling it checks its contract and records its stats (rows in and out, the
+change in the counts of its `tally` column, seconds), as datatrove's `stat_update` does; build.json lists the
+steps a build ran with their stats, and the card's "How it was built" is generated from that list.
+
+The recipe's `[pipeline] steps` names the row steps in order (default: DEFAULT_STEPS); `plan` checks the order
+against the contracts and cuts it into the build's phases. The card's own steps (the language model, the spin
+detector, baselines, calibration, charts) follow in corpus/pipeline/build.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
@@ -18,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus.dataset.features import FEATURES
-from corpus.match.dedup import band_keys, shingle_sets
+from corpus.match.dedup import Deduplicator, band_keys, shingle_sets
 from corpus.pipeline.pairs import document_rows
-from corpus.readers import Skip
+from corpus.readers import DocumentIds, Skip
 from corpus.despin.detect import detect
 from corpus.spin.stats import MEASURES, measure
 from corpus.rand import stable_hash
@@ -29,21 +36,80 @@ from corpus.text.normalize import normalize
 from corpus.text.quality import has_final_punct, respace, vietnamese_share
 from corpus.text.segment import BODY, segment
 
+ROW_LOCAL, BARRIER, DRIVER = "row-local", "barrier", "driver"
+
+
+class StepStats:
+    """Per step: rows in and out, counts of its tally column's values, seconds (summed over batches and workers).
+    Plain dicts, so a worker hands its stats back with its table and the driver adds them up."""
+
+    def __init__(self):
+        self.counts: dict[str, Counter] = {}
+        self.seconds: Counter = Counter()
+
+    def add(self, name: str, seconds: float, **counts: int) -> None:
+        self.counts.setdefault(name, Counter()).update({k: v for k, v in counts.items() if v})
+        self.seconds[name] += seconds
+
+    def merge(self, other: dict) -> None:
+        for name, counts in other["counts"].items():
+            self.counts.setdefault(name, Counter()).update(counts)
+        self.seconds.update(other["seconds"])
+
+    def as_dict(self) -> dict:
+        return {"counts": {k: dict(v) for k, v in self.counts.items()}, "seconds": dict(self.seconds)}
+
 
 @dataclass(frozen=True)
-class Op:
-    name: str
-    version: int
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    barrier: bool
-    fn: Callable[[pa.Table, object], pa.Table]  # (table, recipe) for row-local ops; (table, state) for barriers
+class Context:
+    """What a row-local step sees besides its table: the recipe, and the share of rows measured for the card."""
 
-    def __call__(self, table: pa.Table, context: object) -> pa.Table:
-        missing = [c for c in self.inputs if c not in table.column_names]
+    recipe: object
+    measure_share: float = 1.0
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    doc: str  # one line for the card: what the step does
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    runs: str  # ROW_LOCAL, BARRIER or DRIVER (once, in the driver, over everything the steps before it made)
+    settings: tuple[str, ...]  # the recipe sections that shape it
+    fn: Callable  # (table, Context) for row-local steps; (table, state) for barriers
+    tally: str = ""  # a column whose values it sets: the change in their counts is part of its stats
+    state: Callable | None = None  # a barrier's state, made once per build from the recipe
+    optional: bool = False  # may be left out of the recipe's [pipeline] steps
+
+    def __call__(self, table: pa.Table, context: object, stats: StepStats | None = None) -> pa.Table:
+        missing = [c for c in self.reads if c not in table.column_names]
         if missing:
-            raise ValueError(f"op {self.name} needs columns {missing}; the table has {table.column_names}")
-        return self.fn(table, context)
+            raise ValueError(f"step {self.name} needs columns {missing}; the table has {table.column_names}")
+        clock = time.perf_counter()
+        out = self.fn(table, context)
+        if stats is not None:
+            stats.add(self.name, time.perf_counter() - clock, rows_in=table.num_rows, rows_out=out.num_rows,
+                      **self._tally(table, out))
+        return out
+
+    def _tally(self, before: pa.Table, after: pa.Table) -> dict[str, int]:
+        """How many rows gained each non-empty value of the tally column (a reason, a split)."""
+        if not self.tally:
+            return {}
+        counts = Counter(_value_counts(after, self.tally))
+        counts.subtract(_value_counts(before, self.tally))
+        return {f"{self.tally}:{k}": v for k, v in sorted(counts.items()) if v > 0}
+
+    def describe(self) -> dict:
+        """The step as build.json lists it (its stats are added by the build)."""
+        return {"name": self.name, "doc": self.doc, "runs": self.runs, "reads": list(self.reads),
+                "writes": list(self.writes), "settings": list(self.settings)}
+
+
+def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
+    if column not in table.column_names or not table.num_rows:
+        return {}
+    return {x["values"]: x["counts"] for x in pc.value_counts(table.column(column)).to_pylist() if x["values"]}
 
 
 DOCUMENTS = pa.schema([("source", pa.string()), ("doc_id", pa.string()), ("text", pa.string()),
@@ -95,8 +161,9 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
     return out
 
 
-def _paragraphs(table: pa.Table, recipe) -> pa.Table:
+def _paragraphs(table: pa.Table, context: Context) -> pa.Table:
     """Columns, not a dict per paragraph: a document of a million one-letter lines costs its strings only."""
+    recipe = context.recipe
     columns = {name: [] for name in PARAGRAPHS.names}
 
     def add(source, doc_id, index, text, reason, detail, origin):
@@ -113,8 +180,9 @@ def _paragraphs(table: pa.Table, recipe) -> pa.Table:
     return pa.table(columns, schema=PARAGRAPHS)
 
 
-def _fingerprint(table: pa.Table, recipe) -> pa.Table:
+def _fingerprint(table: pa.Table, context: Context) -> pa.Table:
     """Exact-duplicate digest and near-duplicate fingerprints of the paragraphs still in the running."""
+    recipe = context.recipe
     texts = table.column("text").to_pylist()
     live = [r == "" for r in table.column("reason").to_pylist()]
     digests = [hashlib.blake2b(t.encode(), digest_size=16).digest() if ok else None for t, ok in zip(texts, live)]
@@ -175,8 +243,9 @@ def _dedup(table: pa.Table, state) -> pa.Table:
     return table
 
 
-def _pairs(table: pa.Table, recipe) -> pa.Table:
+def _pairs(table: pa.Table, context: Context) -> pa.Table:
     """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
+    recipe = context.recipe
     rows = []
     origin = FEATURES["origin"].str2int("synthetic")
     lexicon = recipe.load_lexicons().lexicon
@@ -187,9 +256,10 @@ def _pairs(table: pa.Table, recipe) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
 
 
-def _split(table: pa.Table, recipe) -> pa.Table:
+def _split(table: pa.Table, context: Context) -> pa.Table:
     """Split by a seeded hash of the document: near-duplicates are already gone, so no cluster straddles two.
     Also a rank per row (a hash of its id), by which the driver draws its samples."""
+    recipe = context.recipe
     memo: dict[tuple[str, str], str] = {}
 
     def split_of(source: str, doc_id: str) -> str:
@@ -205,9 +275,10 @@ def _split(table: pa.Table, recipe) -> pa.Table:
 MEASURES_TYPE = pa.struct([(m, pa.int32()) for m in MEASURES])
 
 
-def _measure(table: pa.Table, share: float) -> pa.Table:
+def _measure(table: pa.Table, context: Context) -> pa.Table:
     """Noise measures of the rows whose rank falls in the lowest `share` (the sample the card's statistics are
     drawn from: the same rows at any worker count); the others measure all zeros."""
+    share = context.measure_share
     cutoff = int(share * 2**64)
     ranks = table.column("rank").to_numpy()
     sampled = ranks < cutoff if share < 1 else np.ones(len(ranks), dtype=bool)
@@ -219,28 +290,116 @@ def _measure(table: pa.Table, share: float) -> pa.Table:
     return table.append_column("measures", pa.array(values, MEASURES_TYPE))
 
 
-PARAGRAPHS_OP = Op("paragraphs", 2, tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), False, _paragraphs)
-FINGERPRINT_OP = Op("fingerprint", 1, ("text", "reason"), tuple(FINGERPRINTS.names), False, _fingerprint)
-UNIQUE_IDS_OP = Op("unique_ids", 1, ("source", "doc_id", "origin", "index"), ("doc_id",), True, _unique_ids)
-DEDUP_OP = Op("dedup", 1, ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), True,
-              _dedup)
-PAIRS_OP = Op("pairs", 3, tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), False, _pairs)
-SPLIT_OP = Op("split", 1, ("source", "doc_id", "id"), ("split", "rank"), False, _split)
-MEASURE_OP = Op("measure", 2, ("clean", "noisy", "rank"), ("measures",), False, _measure)
-OPS = (PARAGRAPHS_OP, FINGERPRINT_OP, UNIQUE_IDS_OP, DEDUP_OP, PAIRS_OP, SPLIT_OP, MEASURE_OP)
+STEPS = {step.name: step for step in (
+    Step("paragraphs", "reads each document, normalises it (NFC, one tone-mark policy), cuts it into paragraphs and "
+         "drops headings, boilerplate, the too short or long, spun raw paragraphs and unfit clean sides",
+         tuple(DOCUMENTS.names), tuple(PARAGRAPHS.names), ROW_LOCAL, ("normalize", "filters"), _paragraphs,
+         tally="reason"),
+    Step("fingerprint", "a digest and MinHash band keys over syllable shingles of each paragraph still in the "
+         "running", ("text", "reason"), tuple(FINGERPRINTS.names), ROW_LOCAL, ("dedup",), _fingerprint,
+         optional=True),
+    Step("unique_ids", "a document whose id an earlier one has becomes id@origin", ("source", "doc_id", "origin",
+         "index"), ("doc_id",), BARRIER, (), _unique_ids, state=lambda recipe: DocumentIds()),
+    Step("dedup", "drops exact and near duplicates of paragraphs kept before (the first copy in reading order "
+         "stays)", ("source", "doc_id", "index", "reason", *FINGERPRINTS.names), ("reason", "detail"), BARRIER,
+         ("dedup",), _dedup, tally="reason", state=lambda recipe: Deduplicator(recipe.dedup), optional=True),
+    Step("mine", "pairs raw paragraphs with the clean ones they copy (real spun pairs: the `mined` config) and keeps "
+         "spun copies out of the clean sides; learns a lexicon from them", ("source", "doc_id", "index", "text",
+         "reason"), ("mined",), DRIVER, ("mine",), None, optional=True),
+    Step("pairs", "spins each kept paragraph with the noise model (some stay untouched) and records the edits",
+         tuple(KEPT.names), tuple(FEATURES.arrow_schema.names), ROW_LOCAL, ("noise", "lexicons", "dataset"),
+         _pairs),
+    Step("split", "assigns each document to train, validation or test by a seeded hash of its id, and ranks rows",
+         ("source", "doc_id", "id"), ("split", "rank"), ROW_LOCAL, ("splits",), _split, tally="split"),
+    Step("measure", "measures the noise of the rows the card's statistics are drawn from (lowest rank)",
+         ("clean", "noisy", "rank"), ("measures",), ROW_LOCAL, (), _measure),
+)}
+DEFAULT_STEPS = tuple(STEPS)
+SINK_READS = ("split", "rank", "measures")  # what the driver's writers and the card's samples read of a row
+PAIRS_AT = "pairs"  # the first step of phase two: rows become pairs, per spill file of kept paragraphs
+
+
+class StepError(ValueError):
+    """A recipe's [pipeline] steps that cannot run; the message names the key and says why."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A recipe's steps cut into the build's phases: per shard on the workers, then in the driver in reading
+    order (barriers, and row-local steps listed after one), mining at the spill, per spill file on the workers."""
+
+    workers_one: tuple[Step, ...]
+    driver_one: tuple[Step, ...]
+    mine: bool
+    workers_two: tuple[Step, ...]
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        mine = (STEPS["mine"],) if self.mine else ()
+        return (*self.workers_one, *self.driver_one, *mine, *self.workers_two)
+
+
+def plan(recipe) -> Plan:
+    """The recipe's [pipeline] steps (default: DEFAULT_STEPS, mining only with raw and clean sources), checked:
+    known names, none twice, every required step, each step's columns written by a step before it, and the
+    phase order (row steps, then mining, then pairs and the row-local steps after it)."""
+    names = tuple(recipe.steps) or tuple(n for n in DEFAULT_STEPS if n != "mine" or recipe.mining)
+    where = "pipeline.steps"
+    unknown = [n for n in names if n not in STEPS]
+    if unknown:
+        raise StepError(f"{where}: unknown step{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
+                        f"(the steps: {', '.join(STEPS)})")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise StepError(f"{where}: {', '.join(twice)} listed twice")
+    missing = [n for n, s in STEPS.items() if not s.optional and n not in names]
+    if missing:
+        raise StepError(f"{where}: {', '.join(missing)} cannot be left out (only {', '.join(n for n, s in STEPS.items() if s.optional)} can)")
+    if "mine" in names and not recipe.mining:
+        raise StepError(f"{where}: mine needs a raw and a clean source, and [mine] enabled")
+    if names[0] != "paragraphs":
+        raise StepError(f"{where}: paragraphs comes first (it reads the documents)")
+    cut = names.index(PAIRS_AT)
+    if "mine" in names[cut:]:
+        raise StepError(f"{where}: mine comes before pairs (it decides which paragraphs may be clean sides)")
+    late = [n for n in names[cut:] if STEPS[n].runs != ROW_LOCAL]
+    if late:
+        raise StepError(f"{where}: {', '.join(late)} cannot come after pairs (after it, only row-local steps run, "
+                        f"per spill file)")
+    columns = set(DOCUMENTS.names)
+    for name in names:
+        step = STEPS[name]
+        if name == PAIRS_AT:
+            columns = set(KEPT.names)  # what the spill files hold
+        lacking = [c for c in step.reads if c not in columns]
+        if lacking:
+            raise StepError(f"{where}: {name} reads {', '.join(lacking)}, which no step before it writes "
+                            f"(order: {', '.join(names)})")
+        columns |= set(step.writes)
+    lacking = [c for c in SINK_READS if c not in columns]
+    if lacking:
+        raise StepError(f"{where}: the rows written need {', '.join(lacking)}, which no step writes")
+    one = [STEPS[n] for n in names[:cut] if n != "mine"]
+    first_barrier = next((i for i, s in enumerate(one) if s.runs != ROW_LOCAL), len(one))
+    return Plan(tuple(one[:first_barrier]), tuple(one[first_barrier:]), "mine" in names,
+                tuple(STEPS[n] for n in names[cut:]))
 
 
 @dataclass(frozen=True)
 class ReadShard:
-    """Phase one, row-local: a shard of input → its paragraphs, triaged and fingerprinted."""
+    """Phase one, row-local: a shard of input → its paragraphs, through the plan's worker steps; with the stats."""
 
     recipe: object
+    steps: tuple[Step, ...]
 
-    def __call__(self, shard) -> pa.Table:
+    def __call__(self, shard) -> tuple[pa.Table, dict]:
         from corpus.pipeline.shards import read_shard
 
-        docs = documents_table(read_shard(self.recipe, shard), self.recipe)
-        return FINGERPRINT_OP(PARAGRAPHS_OP(docs, self.recipe), self.recipe)
+        stats, context = StepStats(), Context(self.recipe)
+        table = documents_table(read_shard(self.recipe, shard), self.recipe)
+        for step in self.steps:
+            table = step(table, context, stats)
+        return table, stats.as_dict()
 
 
 @dataclass(frozen=True)
@@ -249,14 +408,18 @@ class MakePairs:
     `excluded`: paragraphs (source/doc_id/index) that mining found to be spun copies, never clean sides."""
 
     recipe: object
+    steps: tuple[Step, ...]
     excluded: frozenset = frozenset()
     measure_share: float = 1.0  # the share of rows (by rank) whose noise is measured for the card
 
-    def __call__(self, path: str) -> pa.Table:
+    def __call__(self, path: str) -> tuple[pa.Table, dict]:
         with pa.memory_map(path) as source:
-            kept = pa.ipc.open_file(source).read_all()
+            table = pa.ipc.open_file(source).read_all()
         if self.excluded:
-            keys = pc.binary_join_element_wise(kept.column("source"), kept.column("doc_id"),
-                                               pc.cast(kept.column("index"), pa.string()), "/")
-            kept = kept.filter(pc.invert(pc.is_in(keys, pa.array(sorted(self.excluded), pa.string()))))
-        return MEASURE_OP(SPLIT_OP(PAIRS_OP(kept, self.recipe), self.recipe), self.measure_share)
+            keys = pc.binary_join_element_wise(table.column("source"), table.column("doc_id"),
+                                               pc.cast(table.column("index"), pa.string()), "/")
+            table = table.filter(pc.invert(pc.is_in(keys, pa.array(sorted(self.excluded), pa.string()))))
+        stats, context = StepStats(), Context(self.recipe, self.measure_share)
+        for step in self.steps:
+            table = step(table, context, stats)
+        return table, stats.as_dict()
