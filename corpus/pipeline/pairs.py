@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from corpus.rand import RowRandom, unit_hash
 from corpus.spin.noise import NoiseSettings, seo_title, spin
+from corpus.spin.lexicon import default_lexicon
 from corpus.text.quality import ends_sentence
 
 
@@ -21,6 +22,8 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
     spun_indices = [i for i, _ in paragraphs if spun[i]]
     titled = spun_indices[0] if spun_indices and unit_hash(seed, source, doc_id, "seo") < \
         settings.seo_title_rate else None  # an SEO title line sits above the page's first spun paragraph
+    lexicon = default_lexicon() if lexicon is None else lexicon
+    found: dict[str, list] = {}  # the lexicon's matches per text: every variant of a paragraph has the same
     rows = []
     for index, text in paragraphs:
         drawn: list[tuple[int, str, str, list]] = []
@@ -30,7 +33,9 @@ def document_rows(source: str, doc_id: str, paragraphs: list[tuple[int, str]], s
             if rng.random() < settings.glue_rate and spun.get(index + 1) and ends_sentence(text):  # one draw
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
             title = seo_title(rng) if index == titled else None
-            noisy, edits = spin(clean, rng, settings, lexicon, title)
+            if clean not in found:
+                found[clean] = lexicon.matches(clean)
+            noisy, edits = spin(clean, rng, settings, lexicon, title, found[clean])
             # a variant that changed nothing, or repeats an earlier one, adds no information
             if noisy != clean and all((clean, noisy) != (c, n) for _, c, n, _ in drawn):
                 drawn.append((variant, clean, noisy, edits))

@@ -84,7 +84,6 @@ class Lexicon:
         # spelled capitalised, rate)
         self.options: dict[str, tuple[tuple[str, ...], tuple[int, ...], str, bool, bool, float]] = {}
         self.automaton = ahocorasick.Automaton()
-        self._last: tuple[str | None, tuple] = (None, ())
         by_source, options, add_word = self.by_source, self.options, self.automaton.add_word
         for g in groups:
             rule, lowered = g.rule, [t.lower() for t in g.targets]
@@ -112,14 +111,9 @@ class Lexicon:
         return len(self.groups)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, lower-cased source) of each longest, non-overlapping, syllable-bounded match.
-
-        Remembers its last text: the spinner draws two variants of each paragraph, and both see the same matches.
-        """
+        """(start, end, lower-cased source) of each longest, non-overlapping, syllable-bounded match."""
         if not self.by_source:
             return []
-        if text == self._last[0]:
-            return list(self._last[1])
         low = text.lower()
         if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -128,7 +122,6 @@ class Lexicon:
             start, end = last - length + 1, last + 1
             if bounded(low, start, end):
                 out.append((start, end, key))
-        self._last = (text, tuple(out))
         return out
 
     def finditer(self, text: str):

@@ -109,7 +109,8 @@ def _special_pattern() -> re.Pattern:
 
 
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),
-         lexicon: Lexicon | None = None, title: str | None = None) -> tuple[str, list[tuple]]:
+         lexicon: Lexicon | None = None, title: str | None = None,
+         matches: list[tuple[int, int, str]] | None = None) -> tuple[str, list[tuple]]:
     """Always spins `clean` (deciding whether a paragraph is spun at all is the pair builder's job).
 
     Only rng.random() is drawn from (weighted choices by bisection): corpus.rand.RowRandom in builds, or a
@@ -117,7 +118,8 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
 
     Returns the noisy text and its edits as tuples in EDIT_FIELDS order (see corpus.spin.edits).
 
-    `title`, when given, is put on a line of its own before the text, as an SEO title line.
+    `title`, when given, is put on a line of its own before the text, as an SEO title line. `matches`: the
+    lexicon's matches in `clean`, when the caller has them (the variants of one paragraph share them).
     """
     if lexicon is None:
         lexicon = default_lexicon()
@@ -126,7 +128,7 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
     changes: list[tuple] = []
     add = changes.append
     special: list[tuple[int, int]] = []  # protected and rewritten special spans: no punctuation edits inside
-    candidates = lexicon.matches(clean)
+    candidates = list(lexicon.matches(clean) if matches is None else matches)
     if _special_hint().search(clean):
         found_special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
         candidates = sorted(found_special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
