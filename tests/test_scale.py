@@ -86,7 +86,7 @@ def test_big_jsonl_is_cut_at_line_ends_and_read_the_same(tmp_path):
     body = lines[:400]
     body.insert(300, "{không phải JSON: Quốc hội".encode())  # a bad line far past the first cut
     big.write_bytes(b"\n".join(body) + b"\n")
-    assert big.stat().st_size > 2 * SHARD_BYTES
+    assert big.stat().st_size > 2 * SHARD_BYTES  # the default: cut in three or more
     recipe_path = tmp_path / "r.toml"
     recipe_path.write_text(recipe_text('''
 [[sources]]
@@ -148,7 +148,7 @@ def test_a_repeated_input_only_adds_rejects(small_recipe, tmp_path):
     assert all(r["cluster"].startswith("wiki/") and not r["cluster"].startswith("wiki/copy-") for r in duplicates)
 
 
-def test_parquet_input_is_cut_at_row_groups_and_gives_the_rows_jsonl_gives(small_recipe, tmp_path, monkeypatch):
+def test_parquet_input_is_cut_at_row_groups_and_gives_the_rows_jsonl_gives(small_recipe, tmp_path):
     from corpus.pipeline import shards
 
     once, _ = build(load_recipe(small_recipe), tmp_path / "jsonl", quiet=True)
@@ -159,11 +159,17 @@ def test_parquet_input_is_cut_at_row_groups_and_gives_the_rows_jsonl_gives(small
     small_recipe.write_text(text.replace('paths = ["wiki.jsonl"]\nformat = "jsonl"',
                                          'paths = ["wiki.parquet"]\nformat = "parquet"'), encoding="utf-8")
     recipe = load_recipe(small_recipe)
-    monkeypatch.setattr(shards, "SHARD_BYTES", 20_000)
-    cut = shards.plan(recipe)
+    cut = shards.plan(recipe, 20_000)
     assert len([s for s in cut if s.source == 1]) >= 3
     assert [d for s in cut if s.source == 1 for d in read_shard(recipe, s)] == list(read_source(recipe.sources[1]))
-    monkeypatch.undo()
     parquet, _ = build(recipe, tmp_path / "parquet", quiet=True, workers=2)
     assert {k: v for k, v in files(once).items() if k.startswith("data/")} == \
         {k: v for k, v in files(parquet).items() if k.startswith("data/")}
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "12.5", "99"])
+def test_a_bad_work_size_in_the_environment_is_named_not_a_traceback(small_recipe, tmp_path, value):
+    for variable in ("CORPUS_SHARD_BYTES", "CORPUS_SPILL_BYTES"):
+        run = cli_build(small_recipe, tmp_path / variable, env={variable: value})
+        assert run.returncode != 0 and f"{variable}=" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert not list((tmp_path / variable).rglob("build.json"))

@@ -34,7 +34,7 @@ from corpus.pipeline.progress import over_shards, stage
 from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DRIVER, KEPT, PARAGRAPHS, RESPACED, SKIPPED, MakePairs, Plan,
                                    Context, ReadShard, Step, StepError, StepStats,
                                    plan as plan_steps)
-from corpus.pipeline.shards import plan
+from corpus.pipeline.shards import plan, work_bytes
 from corpus.rand import RowRandom, stable_hash
 from corpus.pipeline.real import real_rows
 from corpus.config.recipe import LICENSE_FILE, Recipe
@@ -59,7 +59,7 @@ RESULTS_SAMPLE = 2000  # synthetic test rows the card's baseline table is comput
 DETECTOR_TEXTS = 3_000  # distinct validation texts the spin detector is fitted (half) and calibrated (half) on
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
-SPILL_BYTES = int(os.environ.get("CORPUS_SPILL_BYTES", 2 << 20))  # kept text per spill file (phase two's unit)
+SPILL_BYTES = 2 << 20  # kept text per spill file (phase two's unit; CORPUS_SPILL_BYTES, like CORPUS_SHARD_BYTES)
 CHUNK_ROWS = 50_000  # paragraph rows the driver turns into Python objects at a time
 MEASURED_ROWS = 20_000  # about this many rows (the lowest ranks) are measured for the card's noise statistics
 # raw paragraphs the miner sees: a caption or a paragraph dropped as a clean side may still copy a clean one
@@ -206,8 +206,8 @@ class Reading:
     """What the driver learns from phase one, batch by batch: the accounting of every paragraph, the rejects,
     the kept paragraphs (spilled to disk), and the real document's paragraphs."""
 
-    def __init__(self, recipe: Recipe, rejects, spill_dir: Path, mine: bool):
-        self.rejects, self.spill_dir = rejects, spill_dir
+    def __init__(self, recipe: Recipe, rejects, spill_dir: Path, mine: bool, spill_bytes: int = SPILL_BYTES):
+        self.rejects, self.spill_dir, self.spill_bytes = rejects, spill_dir, spill_bytes
         self.real_doc = (recipe.real_source, recipe.real_doc_id) if recipe.real else None
         self.real_spun: dict[int, str] = {}
         self.real_kept: list[tuple[int, str]] = []
@@ -250,7 +250,7 @@ class Reading:
         if kept.num_rows:
             self.kept.append(kept)
             self.kept_bytes += kept.nbytes
-        if self.kept_bytes >= SPILL_BYTES:
+        if self.kept_bytes >= self.spill_bytes:
             self.spill()
 
     def _count(self, rows: dict, documents: set) -> None:
@@ -424,10 +424,13 @@ def read(recipe: Recipe, tmp: Path, engine, steps: Steps) -> Reading:
     work = tmp / ".work"
     work.mkdir()
     clock = time.time()
-    shards = plan(recipe)
+    try:
+        shards, spill_bytes = plan(recipe), work_bytes("CORPUS_SPILL_BYTES", SPILL_BYTES)
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     driver = [(step, step.state(recipe) if step.state else Context(recipe)) for step in steps.plan.driver_one]
     steps.ran += [*steps.plan.workers_one, *steps.plan.driver_one]
-    reading = Reading(recipe, rejects_writer(tmp), work, steps.plan.mine)
+    reading = Reading(recipe, rejects_writer(tmp), work, steps.plan.mine, spill_bytes)
     tasks = engine.map(ReadShard(recipe, steps.plan.workers_one), shards)
     for table, stats in over_shards(tasks, len(shards), "reading", steps.quiet):
         steps.stats.merge(stats)
