@@ -177,7 +177,7 @@ def test_every_long_stage_shows_on_a_terminal_and_nothing_shows_in_a_pipe(small_
         return b"".join(chunks).decode("utf-8", errors="replace")
 
     shown, logged = run(True), run(False)
-    stages = ["reading", "mining", "pairing", "language model", "spin detector", "baselines", "charts",
+    stages = ["reading", "mine", "pairing", "language model", "spin detector", "baselines", "charts",
               "validating"]
     assert [s for s in stages if s not in shown] == [], shown[-3000:]
     assert [s for s in stages if f"{s} ..." in logged or f"{s}:" in logged] == [], logged[-3000:]
