@@ -5,7 +5,8 @@ import os
 import subprocess
 import sys
 
-from corpus.spin.calibrate import calibrate, read_pairs
+from corpus.readers.pairs import read_pairs, texts
+from corpus.spin.calibrate import calibrate
 from corpus.spin.learn import candidate_groups
 from corpus.spin.lexicon import default_lexicon
 from corpus.spin.noise import NoiseSettings, seo_title, spin
@@ -39,16 +40,16 @@ def test_restored_seed_pairs_are_the_seed_spun_paragraphs(seed_paragraphs):
 
 
 def test_default_noise_is_calibrated_on_the_real_pairs():
-    result = calibrate(read_pairs(RESTORED), NoiseSettings(), seed=1, draws=10)
+    result = calibrate(texts(read_pairs(RESTORED)), NoiseSettings(), seed=1, draws=10)
     for row in result["rows"]:
         assert row["within"], row
     # and the comparison is not vacuous: a much weaker spinner falls outside the tolerance
-    weak = calibrate(read_pairs(RESTORED), NoiseSettings(substitution_rate=0.3, final_stop_space_rate=0.2), 1, 10)
+    weak = calibrate(texts(read_pairs(RESTORED)), NoiseSettings(substitution_rate=0.3, final_stop_space_rate=0.2), 1, 10)
     assert not all(row["within"] for row in weak["rows"])
 
 
 def test_learning_from_the_restored_pairs_recovers_seed_substitutions():
-    found = {(old, new) for old, new, _ in candidate_groups(read_pairs(RESTORED))}
+    found = {(old, new) for old, new, _ in candidate_groups(texts(read_pairs(RESTORED)))}
     for pair in [("hiệu quả", "hiệu suất cao"), ("các", "những"), ("tổ chức", "tổ chức triển khai"),
                  ("đổi mới", "thay đổi"), ("lợi ích", "quyền lợi")]:
         assert pair in found, pair

@@ -41,8 +41,7 @@ def build(
     from corpus.pipeline.build import BuildError
     from corpus.pipeline.build import build as run_build
     from corpus.config.recipe import RecipeError, load_recipe
-    from corpus.pipeline.real import RealPairsError
-    from corpus.spin.calibrate import PairsError
+    from corpus.readers.pairs import PairsError
     from corpus.spin.lexicon import LexiconError
 
     from corpus.pipeline.engine import ENGINES, EngineError
@@ -60,7 +59,7 @@ def build(
         fail(f"build refused: {e}", 3)
     except EngineError as e:
         fail(f"build failed, nothing written: {e}", 3)
-    except (RealPairsError, PairsError) as e:
+    except PairsError as e:
         fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:
         fail(f"bad lexicon, nothing written: {e}", 2)

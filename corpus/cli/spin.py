@@ -94,14 +94,15 @@ def calibrate_command(
     draws: int = typer.Option(20, "--draws", min=1, help="Synthetic draws per pair."),
 ) -> None:
     """Real against synthetic noise statistics, side by side, on the same clean text."""
-    from corpus.spin.calibrate import TOLERANCE, PairsError, calibrate, read_pairs
+    from corpus.readers.pairs import PairsError, read_pairs, texts
+    from corpus.spin.calibrate import TOLERANCE, calibrate
     from corpus.spin.noise import NoiseSettings
 
     loaded = _recipe(recipe)
     lexicon = _lexicons(loaded).lexicon
     settings, seed = (loaded.noise, loaded.seed) if loaded else (NoiseSettings(), 0)
     try:
-        real_pairs = read_pairs(pairs)
+        real_pairs = texts(read_pairs(pairs))
     except PairsError as e:
         fail(str(e), 2)
     result = calibrate(real_pairs, settings, seed, draws, lexicon)
@@ -156,12 +157,12 @@ def lexicon_learn(
 ) -> None:
     """Candidate groups from aligned pairs, with counts, in lexicon syntax, for review. Saved to a file, they are
     a lexicon a recipe can list ([[lexicons]] with provenance learned)."""
-    from corpus.spin.calibrate import PairsError, read_pairs
+    from corpus.readers.pairs import PairsError, read_pairs, texts
     from corpus.spin.learn import as_lexicon_line, candidate_groups
 
     lexicon = _lexicons(_recipe(recipe)).lexicon
     try:
-        found = candidate_groups(read_pairs(pairs))
+        found = candidate_groups(texts(read_pairs(pairs)))
     except PairsError as e:
         fail(str(e), 2)
     for old, new, count in found:

@@ -38,7 +38,8 @@ from corpus.pipeline.shards import plan, work_bytes
 from corpus.rand import RowRandom, stable_hash
 from corpus.pipeline.real import real_rows
 from corpus.config.recipe import LICENSE_FILE, Recipe
-from corpus.spin.calibrate import calibrate, read_pairs
+from corpus.readers.pairs import read_pairs, texts
+from corpus.spin.calibrate import calibrate
 from corpus.despin.detector import MODEL_FILE as DETECTOR_MODEL
 from corpus.despin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
 from corpus.despin.detector import WORDS_ONLY, Detector, keep_detector, load_detector
@@ -706,7 +707,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             calibration = None
             if recipe.real:
                 with steps.driver("calibration"):
-                    calibration = calibrate(read_pairs(recipe.real.path), recipe.noise, recipe.seed,
+                    calibration = calibrate(texts(read_pairs(recipe.real.path)), recipe.noise, recipe.seed,
                                             recipe.calibration_draws, lexicons.lexicon)
                     calibration["file"] = recipe.real.name
             resolved = recipe.resolved()

@@ -3,30 +3,19 @@ paragraphs as negatives (clean == noisy). Small, but the only test of de-spinnin
 
 from __future__ import annotations
 
-from corpus.readers.jsonl import parse_line
+from corpus.readers.pairs import PairsError, read_pairs
 from corpus.spin.edits import align
-
-
-class RealPairsError(ValueError):
-    pass
 
 
 def real_rows(recipe, spun: dict[int, str], untouched: list[tuple[int, str]]) -> list[dict]:
     """Rows of the real test split; every restored pair must match a paragraph the build held back as spun."""
     source, doc_id, path = recipe.real_source, recipe.real_doc_id, recipe.real.path
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            pair = parse_line(line)  # BadRecord is a ValueError: huge numbers, deep nesting
-            index, clean, noisy = int(pair["paragraph"]), pair["clean"], pair["noisy"]
-        except (ValueError, KeyError, TypeError) as e:
-            raise RealPairsError(f"{path}:{n}: expected paragraph, clean and noisy ({e})") from None
-        if spun.get(index) != noisy:
-            raise RealPairsError(f"{path}:{n}: paragraph {index} of {source}/{doc_id} is not this spun text "
-                                 f"(the build found {'a different text' if index in spun else 'no spun paragraph'})")
-        rows.append(_row(source, doc_id, index, clean, noisy, [*align(clean, noisy)]))
+    for pair in read_pairs(path, paragraphs=True):
+        if spun.get(pair.paragraph) != pair.noisy:
+            raise PairsError(f"{path}:{pair.line}: paragraph {pair.paragraph} of {source}/{doc_id} is not this spun "
+                             f"text (the build found {'a different text' if pair.paragraph in spun else 'no spun paragraph'})")
+        rows.append(_row(source, doc_id, pair.paragraph, pair.clean, pair.noisy, [*align(pair.clean, pair.noisy)]))
     rows += [_row(source, doc_id, index, text, text, []) for index, text in untouched]
     return sorted(rows, key=lambda r: r["paragraph"])
 

@@ -6,41 +6,12 @@ The synthetic side always spins (the pairs given are spun ones) and is drawn `dr
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from corpus.rand import RowRandom
-from corpus.readers.jsonl import BadRecord, parse_line
 from corpus.spin.noise import NoiseSettings, spin
 from corpus.spin.stats import pair_statistics
 
 COMPARED = ("words_changed", "length_ratio", "spaced_full_stops", "spaced_clause_marks")
 TOLERANCE = 0.25
-
-
-class PairsError(ValueError):
-    pass
-
-
-def read_pairs(path: Path) -> list[tuple[str, str]]:
-    """(clean, noisy) from a JSONL file with "clean" and "noisy" fields; errors name the file and line."""
-    pairs = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise PairsError(f"{path}: cannot read ({e})") from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = parse_line(line)  # the build's JSONL parser: huge numbers and deep nesting are bad lines too
-        except BadRecord as e:
-            raise PairsError(f"{path}:{n}: {e}") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("clean"), str) or not isinstance(obj.get("noisy"), str):
-            raise PairsError(f"{path}:{n}: expected an object with string fields 'clean' and 'noisy'")
-        pairs.append((obj["clean"], obj["noisy"]))
-    if not pairs:
-        raise PairsError(f"{path}: no pairs")
-    return pairs
 
 
 def calibrate(pairs: list[tuple[str, str]], settings: NoiseSettings, seed: int = 0, draws: int = 20,
