@@ -93,3 +93,23 @@ def test_calibrate_names_the_bad_line(tmp_path):
     bad.write_text('{"clean": "Các cơ quan.", "noisy": "Những cơ quan ."}\n{"clean": 5}\n', encoding="utf-8")
     out = cli("calibrate", "--pairs", str(bad))
     assert out.returncode == 2 and f"{bad}:2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_spin_on_a_terminal_colours_each_edit_as_show_does():
+    """On a terminal `corpus spin` colours the noisy side's edits (rich, the colours of `corpus show`); without
+    the colour codes it is the noisy text of --json, with an inserted space shown as ␣."""
+    import pty
+    import re
+
+    text = "Ủy ban nhân dân tỉnh tổ chức hội nghị để nâng cao hiệu quả phục vụ nhân dân."
+    expected = json.loads(cli("spin", "--seed", "3", "--json", stdin=text).stdout)
+    main, side = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "spin", "--seed", "3"], stdin=subprocess.PIPE,
+                            stdout=side, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.communicate(text.encode("utf-8"), timeout=120)
+    os.close(side)
+    shown = os.read(main, 1 << 16).decode("utf-8")
+    os.close(main)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown).strip()
+    assert plain.replace("␣", " ") == expected["noisy"] and expected["edits"]
+    assert shown.count("\x1b[1;") >= len(expected["edits"])  # each edit's span in bold colour

@@ -10,23 +10,10 @@ from pathlib import Path
 import typer
 
 from corpus.cli.errors import fail
-from corpus.views.diffs import KIND_COLOURS, OTHER_COLOUR
 
 lexicon_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and grow the spinner lexicon.")
 
 
-
-
-def highlight(noisy: str, edits: list[dict]) -> str:
-    """The noisy text with each edit coloured by kind (spaces that were inserted shown as ␣)."""
-    out, cursor = [], 0
-    for e in edits:
-        out.append(noisy[cursor : e["noisy_start"]])
-        shown = e["replacement"] if e["replacement"].strip() else e["replacement"].replace(" ", "␣") or "⏎"
-        out.append(typer.style(shown, fg=KIND_COLOURS.get(e["kind"], OTHER_COLOUR), bold=True))
-        cursor = e["noisy_end"]
-    out.append(noisy[cursor:])
-    return "".join(out)
 
 
 def _recipe(path: Path | None):
@@ -82,8 +69,12 @@ def spin_command(
     edits = [as_dict(e) for e in edits]
     if as_json:
         typer.echo(json.dumps({"clean": clean, "noisy": noisy, "edits": edits}, ensure_ascii=False))
-    elif sys.stdout.isatty():
-        typer.echo(highlight(noisy, edits))
+    elif sys.stdout.isatty():  # the edits coloured by kind, as `corpus show` colours them
+        from rich.console import Console
+
+        from corpus.views.show import side_text
+
+        Console(highlight=False, soft_wrap=True).print(side_text(noisy, edits, "noisy", mark_spaces=True))
     else:
         typer.echo(noisy)
 
