@@ -159,3 +159,10 @@ def test_a_damaged_build_json_is_not_an_up_to_date_build(folder):
     assert fingerprint == raw(folder)["fingerprint"]
     write(folder, {**raw(folder), "splits": "everything"})
     assert existing_fingerprint(folder) is None
+
+
+def test_many_damaged_entries_are_counted_not_all_listed(folder):
+    write(folder, {**raw(folder), "files": ["README.md"] * 500})
+    problems = validate(folder).problems
+    assert len(problems) == 11 and problems[-1].endswith("... and 490 more"), problems
+    assert all(p.startswith(f"{folder / 'build.json'}: ") for p in problems)

@@ -42,10 +42,17 @@ class ManifestError(ValueError):
 
     @property
     def detail(self) -> str:
-        """What is wrong, without the file's path."""
+        """What is wrong, without the file's path, on one line."""
+        return "; ".join(self._shown())
+
+    def lines(self) -> list[str]:
+        """What is wrong, one line each, naming the file."""
+        return [f"{self.path}: {line}" for line in self._shown()]
+
+    def _shown(self) -> list[str]:
         shown = [f"`{key}` {why}" if key else why for key, why in list(self.problems.items())[:SHOWN]]
         more = len(self.problems) - SHOWN
-        return "; ".join(shown) + (f"; ... and {more} more" if more > 0 else "")
+        return shown + ([f"... and {more} more"] if more > 0 else [])
 
     @property
     def missing(self) -> bool:

@@ -110,7 +110,7 @@ def _unusable(dist: Path, e: ManifestError) -> PublishError:
         if key in e.problems:
             return PublishError(f"{dist}: build.json has no usable `{key}` ({e.problems[key]}); nothing was sent", 2)
     return PublishError(f"refusing to publish {dist}: `corpus validate` finds it invalid; nothing was sent:\n"
-                        + "\n".join(f"  - {e.path}: `{key}` {why}" for key, why in e.problems.items()), INVALID)
+                        + "\n".join(f"  - {line}" for line in e.lines()), INVALID)
 
 
 def card_repo(dist: Path, manifest: Manifest, repo: str | None) -> str:

@@ -155,7 +155,7 @@ def validate(folder: Path, check_files: bool = True) -> Report:
     try:
         manifest = Manifest.read(folder)
     except ManifestError as e:
-        problems += [f"{e.path}: {f'`{key}` ' if key else ''}{why}" for key, why in e.problems.items()]
+        problems += e.lines()
         return report
     if check_files:
         problems += file_problems(folder, manifest, figures)
