@@ -30,10 +30,13 @@ def _restorer(lm: Path | None):
 def _tone_policy(folder: Path) -> str:
     """The tone-mark policy of the build in `folder`, so that its models meet text in the form they were made from
     ("old", the toolkit's default, for a model outside a build folder)."""
+    from corpus.dataset.manifest import Manifest, ManifestError
+
     try:
-        return json.loads((folder / "build.json").read_text(encoding="utf-8"))["recipe"]["tone_marks"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        policy = Manifest.read(folder).recipe.get("tone_marks")
+    except ManifestError:
         return "old"
+    return policy if isinstance(policy, str) else "old"
 
 
 def detect_command(
@@ -155,8 +158,14 @@ def _load_split(dist: Path, config: str, split: str) -> list[dict]:
 
     import datasets
 
-    if not (dist / "build.json").is_file():  # not dist/ (every version mixed), nor a typo tried as a Hub repo id
-        fail(f"{dist}: not a built version folder (no build.json here; give DIST/<name>/<version>)", 2)
+    from corpus.dataset.manifest import Manifest, ManifestError
+
+    try:  # not dist/ (every version mixed), nor a typo tried as a Hub repo id, nor a damaged build
+        Manifest.read(dist)
+    except ManifestError as e:
+        if e.missing:
+            fail(f"{dist}: not a built version folder (no build.json here; give DIST/<name>/<version>)", 2)
+        fail(f"{dist}: not a usable build ({e})", 2)
     datasets.disable_progress_bars()
     with tempfile.TemporaryDirectory(prefix="corpus-eval-") as cache:
         try:

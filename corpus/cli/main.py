@@ -69,19 +69,23 @@ def build(
         fail(f"build failed, nothing written: {e}", 3)
     except KeyboardInterrupt:
         fail("interrupted: nothing written (an earlier build of this version, if any, is untouched)", 130)
-    import json
+    from corpus.dataset.manifest import Manifest, ManifestError
+    from corpus.pipeline.build import existing_fingerprint
 
-    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
-    skipped = manifest["skipped_inputs"] if built else []
+    try:  # a build just written; an up-to-date one had a readable build.json with this fingerprint
+        manifest = Manifest.read(folder) if built else None
+    except ManifestError as e:
+        fail(f"built {folder}, but its build.json cannot be read back: {e}", 3)
+    skipped = manifest.skipped_inputs if built else []
     if not quiet:
         if built:
-            sizes = ", ".join(f"{n} {s['rows']}" for n, s in manifest["splits"].items())
-            typer.echo(f"built {folder}: {manifest['counts']['rows']} rows ({sizes}), "
-                       f"fingerprint {manifest['fingerprint']}, {manifest['wall_seconds']} s", err=True)
-            for skip in manifest["skipped_inputs"]:
-                typer.echo(f"  skipped {skip['where']}: {skip['reason']}", err=True)
+            sizes = ", ".join(f"{n} {s.rows}" for n, s in manifest.splits.items())
+            typer.echo(f"built {folder}: {manifest.counts.rows} rows ({sizes}), "
+                       f"fingerprint {manifest.fingerprint}, {manifest.wall_seconds} s", err=True)
+            for skip in manifest.skipped_inputs:
+                typer.echo(f"  skipped {skip.where}: {skip.reason}", err=True)
         else:
-            typer.echo(f"up to date: {folder} already holds fingerprint {manifest['fingerprint']} "
+            typer.echo(f"up to date: {folder} already holds fingerprint {existing_fingerprint(folder)} "
                        f"(--force rebuilds it)", err=True)
     typer.echo(str(folder))
     if validate_after:

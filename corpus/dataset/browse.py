@@ -6,45 +6,40 @@ rows of a large build reads only the id and origin columns of every shard, then 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.dataset.features import ORIGINS
+from corpus.dataset.manifest import MANIFEST, Manifest, ManifestError
 from corpus.rand import stable_hash
-
-MANIFEST = "build.json"
 
 
 class NotBuilt(ValueError):
     """The folder is not a built version; the message says why, in one line."""
 
 
-def read_manifest(dist: Path) -> dict:
+def read_manifest(dist: Path) -> Manifest:
     """build.json of a built folder, or NotBuilt saying in one line what is wrong."""
     if not dist.is_dir():
         raise NotBuilt(f"{dist} is not a folder (give a built version, e.g. dist/vi-despin/0.1.0)")
     try:
-        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotBuilt(f"{dist} is not a built dataset: no {MANIFEST} (build one with `corpus build RECIPE`)") from None
-    except (OSError, ValueError) as e:
-        raise NotBuilt(f"{dist} is not a built dataset: unreadable {MANIFEST} ({type(e).__name__}: {e})") from None
-    missing = [k for k in ("name", "version", "splits", "counts") if not isinstance(manifest, dict) or k not in manifest]
-    if missing:
-        raise NotBuilt(f"{dist} is not a built dataset: {MANIFEST} lacks {', '.join(missing)}")
-    return manifest
+        return Manifest.read(dist)
+    except ManifestError as e:
+        if e.missing:
+            raise NotBuilt(f"{dist} is not a built dataset: no {MANIFEST} (build one with `corpus build RECIPE`)") \
+                from None
+        raise NotBuilt(f"{dist} is not a built dataset: {MANIFEST}: {e.detail}") from None
 
 
-def shards(dist: Path, manifest: dict) -> list[tuple[str, str, Path]]:
+def shards(dist: Path, manifest: Manifest) -> list[tuple[str, str, Path]]:
     """(config, split, path) of every shard the manifest lists, the default config first."""
-    out = [("default", split, dist / s["path"]) for split, info in manifest["splits"].items() for s in info["shards"]]
-    if manifest.get("real"):
-        out += [("real", "test", dist / s["path"]) for s in manifest["real"]["shards"]]
-    for split, info in ((manifest.get("mined") or {}).get("splits") or {}).items():
-        out += [("mined", split, dist / s["path"]) for s in info["shards"]]
+    out = [("default", split, dist / s.path) for split, info in manifest.splits.items() for s in info.shards]
+    if manifest.real:
+        out += [("real", "test", dist / s.path) for s in manifest.real.shards]
+    for split, info in (manifest.mined.splits if manifest.mined else {}).items():
+        out += [("mined", split, dist / s.path) for s in info.shards]
     return out
 
 
@@ -53,7 +48,7 @@ def pick(dist: Path, n: int, split: str | None = None, origin: str | None = None
     """Up to n rows matching the filters, chosen by a hash of their id (the same rows every time, spread over
     documents rather than the first n of one), each with its `config` and `split` and `origin` as a name."""
     manifest = read_manifest(dist)
-    known = set(manifest["splits"]) | ({"test"} if manifest.get("real") else set())
+    known = set(manifest.splits) | ({"test"} if manifest.real else set())
     if split is not None and split not in known:
         raise ValueError(f"no split {split!r} in {dist} (it has: {', '.join(sorted(known))})")
     if origin is not None and origin not in ORIGINS:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.config.recipe import valid_repo
+from corpus.dataset.manifest import Manifest, ManifestError
 
 # Exit codes of `corpus publish` (0 success; 2 is usage, as everywhere in the CLI).
 INVALID = 1  # the folder is not a valid build (as `corpus validate` exits)
@@ -70,15 +71,13 @@ def plan(dist: Path, repo: str | None = None) -> Plan:
     if repo is not None:
         check_repo(repo)
     try:
-        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise PublishError(f"{dist} is not a built version (build.json: {e})", 2) from None
-    if not isinstance(manifest, dict):
-        raise PublishError(f"{dist} is not a built version (build.json is not a JSON object)", 2)
-    version, fingerprint = manifest.get("version"), manifest.get("fingerprint")
-    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        manifest = Manifest.read(dist)
+    except ManifestError as e:
+        raise _unusable(dist, e) from None
+    version, fingerprint = manifest.version, manifest.fingerprint
+    if not _VERSION.fullmatch(version):
         raise PublishError(f"{dist}: build.json has no usable `version` (got {version!r:.80}); nothing was sent", 2)
-    if not isinstance(fingerprint, str) or not _FINGERPRINT.fullmatch(fingerprint):
+    if not _FINGERPRINT.fullmatch(fingerprint):
         raise PublishError(f"{dist}: build.json has no usable `fingerprint` (got {fingerprint!r:.80}); "
                            f"nothing was sent", 2)
     # first the cheap question: exactly the build's files, no links, nothing added (a stray file may hold anything)
@@ -96,16 +95,27 @@ def plan(dist: Path, repo: str | None = None) -> Plan:
     repo = card_repo(dist, manifest, repo)
     listed, _ = listed_files(manifest)
     data = (dist / MANIFEST).read_bytes()
-    files = [{**entry, "local": dist / path} for path, entry in listed.items()]
+    files = [{**entry.to_dict(), "local": dist / path} for path, entry in listed.items()]
     files.append({"path": MANIFEST, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                   "local": dist / MANIFEST})
     return Plan(repo, f"v{version}", version, fingerprint, sorted(files, key=lambda f: f["path"]))
 
 
-def card_repo(dist: Path, manifest: dict, repo: str | None) -> str:
+def _unusable(dist: Path, e: ManifestError) -> PublishError:
+    """A build.json Manifest.read refuses: not a build (2), no usable version or fingerprint (2), or damaged
+    elsewhere, which `corpus validate` would report (INVALID)."""
+    if "" in e.problems:
+        return PublishError(f"{dist} is not a built version ({e})", 2)
+    for key in ("version", "fingerprint"):
+        if key in e.problems:
+            return PublishError(f"{dist}: build.json has no usable `{key}` ({e.problems[key]}); nothing was sent", 2)
+    return PublishError(f"refusing to publish {dist}: `corpus validate` finds it invalid; nothing was sent:\n"
+                        + "\n".join(f"  - {line}" for line in e.lines()), INVALID)
+
+
+def card_repo(dist: Path, manifest: Manifest, repo: str | None) -> str:
     """The repo the build's card names in its load snippet (recipe dataset.hub_repo), which --repo may only repeat."""
-    recipe = manifest.get("recipe")
-    named = recipe.get("hub_repo") if isinstance(recipe, dict) else None
+    named = manifest.recipe.get("hub_repo")
     if not named:
         raise PublishError(f"refusing to publish {dist}: its card shows no Hub repo to load it from (only a local "
                            f"path); set dataset.hub_repo = \"{repo or 'ORG/NAME'}\" in the recipe, bump the version "

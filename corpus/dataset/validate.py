@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.dataset.features import FEATURES, ORIGINS
+from corpus.dataset.manifest import MANIFEST, FileRecord, Manifest, ManifestError
 from corpus.config.recipe import sha256_file
 from corpus.spin.edits import check
 
@@ -32,7 +33,6 @@ class Report:
         return not self.problems
 
 
-MANIFEST = "build.json"
 SHOWN = 30  # file problems listed one by one; the rest are counted
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # build.json's fields left out of its digest in the card: the file list (it holds the card's own sha256) and
@@ -86,31 +86,26 @@ def safe_relative(path: object) -> bool:
             and not path.startswith("/") and all(part not in ("", ".", "..") for part in path.split("/")))
 
 
-def listed_files(manifest: dict) -> tuple[dict[str, dict], list[str]]:
-    """build.json's `files`, by path, and what is wrong with the list itself."""
-    entries = manifest.get("files")
-    if not isinstance(entries, list) or not entries:
+def listed_files(manifest: Manifest) -> tuple[dict[str, FileRecord], list[str]]:
+    """build.json's `files`, by path, and what is wrong with the list itself (Manifest.read checked the types)."""
+    if not manifest.files:  # built before builds listed their files
         return {}, ["build.json lists no `files` (path, bytes, sha256 of everything the build wrote), so the "
                     "folder cannot be checked against it; rebuild it with this toolkit"]
-    listed: dict[str, dict] = {}
+    listed: dict[str, FileRecord] = {}
     wrong: list[str] = []
-    for i, entry in enumerate(entries):
-        path = entry.get("path") if isinstance(entry, dict) else None
-        size = entry.get("bytes") if isinstance(entry, dict) else None
-        digest = entry.get("sha256") if isinstance(entry, dict) else None
-        if not safe_relative(path) or path == MANIFEST:
-            wrong.append(f"build.json files[{i}]: {path!r} is not a relative path inside the folder")
-        elif not isinstance(size, int) or isinstance(size, bool) or size < 0 \
-                or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            wrong.append(f"build.json files[{i}] ({path}): needs an integer `bytes` and a hex `sha256`")
-        elif path in listed:
-            wrong.append(f"build.json lists {path} twice")
+    for i, entry in enumerate(manifest.files):
+        if not safe_relative(entry.path) or entry.path == MANIFEST:
+            wrong.append(f"build.json files[{i}]: {entry.path!r} is not a relative path inside the folder")
+        elif not _SHA256.fullmatch(entry.sha256):
+            wrong.append(f"build.json files[{i}] ({entry.path}): needs an integer `bytes` and a hex `sha256`")
+        elif entry.path in listed:
+            wrong.append(f"build.json lists {entry.path} twice")
         else:
-            listed[path] = {"path": path, "bytes": size, "sha256": digest}
+            listed[entry.path] = entry
     return listed, wrong
 
 
-def file_problems(folder: Path, manifest: dict, figures: dict | None = None) -> list[str]:
+def file_problems(folder: Path, manifest: Manifest, figures: dict | None = None) -> list[str]:
     """Every file build.json lists is there with its size and sha256; nothing else is (but build.json); no links."""
     listed, problems = listed_files(manifest)
     if not listed and problems:
@@ -129,9 +124,9 @@ def file_problems(folder: Path, manifest: dict, figures: dict | None = None) -> 
             continue
         try:
             size = path.stat().st_size
-            if size != entry["bytes"]:
-                found.append(f"{rel}: altered ({size} bytes, build.json says {entry['bytes']})")
-            elif sha256_file(path) != entry["sha256"]:
+            if size != entry.bytes:
+                found.append(f"{rel}: altered ({size} bytes, build.json says {entry.bytes})")
+            elif sha256_file(path) != entry.sha256:
                 found.append(f"{rel}: altered (sha256 differs from build.json)")
         except OSError as e:
             found.append(f"{rel}: cannot be read ({e.strerror or e})")
@@ -143,40 +138,13 @@ def file_problems(folder: Path, manifest: dict, figures: dict | None = None) -> 
     return problems
 
 
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def shape_problems(manifest: dict) -> list[str]:
-    """What validation reads from build.json, present and of the right type (so a damaged one is reported, not
-    crashed on)."""
+def shape_problems(manifest: Manifest) -> list[str]:
+    """What validation needs of build.json beyond the types Manifest.read checks."""
     wrong = []
-    splits = manifest.get("splits")
-    if not isinstance(splits, dict) or not splits:
-        wrong.append(f"build.json: `splits` must be a non-empty object of split -> {{rows, ...}}, got {splits!r:.80}")
-    else:
-        wrong += [f"build.json: splits.{n} has no row count" for n, s in splits.items()
-                  if not isinstance(s, dict) or not _count(s.get("rows"))]
-    real = manifest.get("real")
-    if real is not None and not (isinstance(real, dict) and _count(real.get("rows"))):
-        wrong.append("build.json: `real` must be null or an object with a row count")
-    mined = manifest.get("mined")
-    if mined is not None:
-        mined_splits = mined.get("splits") if isinstance(mined, dict) else None
-        if not isinstance(mined, dict) or (mined_splits is not None and not (
-                isinstance(mined_splits, dict)
-                and all(isinstance(s, dict) and _count(s.get("rows")) for s in mined_splits.values()))):
-            wrong.append("build.json: `mined` must be null or an object whose splits have row counts")
-    recipe = manifest.get("recipe")
-    if not isinstance(recipe, dict) or not isinstance(recipe.get("dedup"), (dict, type(None))):
+    if not manifest.splits:
+        wrong.append("build.json: `splits` must be a non-empty object of split -> {rows, ...}, got {}")
+    if not isinstance(manifest.recipe.get("dedup"), (dict, type(None))):
         wrong.append("build.json: `recipe` must be an object (with `dedup` an object or absent)")
-    counts = manifest.get("counts")
-    paragraphs = counts.get("paragraphs") if isinstance(counts, dict) else None
-    if not (isinstance(counts, dict) and _count(counts.get("rows")) and isinstance(paragraphs, dict)
-            and _count(paragraphs.get("input")) and _count(paragraphs.get("paired"))
-            and isinstance(paragraphs.get("dropped"), dict)
-            and all(_count(v) for v in paragraphs["dropped"].values())):
-        wrong.append("build.json: `counts` must hold `rows` and `paragraphs` {input, paired, dropped}")
     return wrong
 
 
@@ -185,12 +153,9 @@ def validate(folder: Path, check_files: bool = True) -> Report:
     report = Report()
     problems, figures = report.problems, report.figures
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        problems.append(f"{folder}: cannot read build.json ({e})")
-        return report
-    if not isinstance(manifest, dict):
-        problems.append(f"{folder}: build.json is not a JSON object (it holds a {type(manifest).__name__})")
+        manifest = Manifest.read(folder)
+    except ManifestError as e:
+        problems += e.lines()
         return report
     if check_files:
         problems += file_problems(folder, manifest, figures)
@@ -204,7 +169,7 @@ def validate(folder: Path, check_files: bool = True) -> Report:
     return report
 
 
-def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
+def _check_contents(folder: Path, manifest: Manifest, report: Report) -> None:
     import datasets
     from huggingface_hub import DatasetCard
 
@@ -215,11 +180,11 @@ def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
     except (OSError, ValueError) as e:
         problems.append(f"{folder}: cannot read README.md ({e})")
         return
-    stated = DIGEST.findall(card_file.text)
-    if stated != [manifest_digest(manifest)]:
+    stated, digest = DIGEST.findall(card_file.text), manifest_digest(manifest.to_dict())
+    if stated != [digest]:
         problems.append("README.md does not state build.json's digest" if not stated else
                         "README.md and build.json disagree: the card states build.json digest "
-                        f"{stated[-1][:16]}…, build.json's content hashes to {manifest_digest(manifest)[:16]}…")
+                        f"{stated[-1][:16]}…, build.json's content hashes to {digest[:16]}…")
 
     link = card.get("license_link")  # the Hub resolves a relative link against the repo: the file must be there
     if card.get("license") == "other" and not (isinstance(link, str) and link.startswith(("https://", "http://"))) \
@@ -246,11 +211,11 @@ def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
         problems.append("the card declares no default config")
         return
     splits = loaded["default"]
-    expected = {"default": {n: s["rows"] for n, s in manifest["splits"].items()}}
-    if manifest.get("real"):
-        expected["real"] = {"test": manifest["real"]["rows"]}
-    if (manifest.get("mined") or {}).get("splits"):
-        expected["mined"] = {n: s["rows"] for n, s in manifest["mined"]["splits"].items()}
+    expected = {"default": {n: s.rows for n, s in manifest.splits.items()}}
+    if manifest.real:
+        expected["real"] = {"test": manifest.real.rows}
+    if manifest.mined and manifest.mined.splits:
+        expected["mined"] = {n: s.rows for n, s in manifest.mined.splits.items()}
     for config, config_splits in loaded.items():
         yaml_sizes = {s["name"]: s["num_examples"] for s in infos.get(config, {}).get("splits", [])}
         for name, rows in config_splits.items():
@@ -295,44 +260,44 @@ def _check_contents(folder: Path, manifest: dict, report: Report) -> None:
                 problems.append(f"mined/{r['id']}: in {name}, but its original's document "
                                 f"{r['source']}/{r['doc_id']} is in {docs[r['source'], r['doc_id']]}")
     problems += lexicon_problems(folder, manifest, splits, figures)
-    leaks = near_leakage(splits, manifest["recipe"].get("dedup"))
+    leaks = near_leakage(splits, manifest.recipe.get("dedup"))
     if leaks is not None:
         figures["validation/test paragraphs with a near twin in train"] = leaks
         if leaks:
             problems.append(f"{leaks} validation/test paragraphs have a near-duplicate in train")
 
-    paragraphs = manifest["counts"]["paragraphs"]
-    dropped = sum(paragraphs["dropped"].values())
-    figures["paragraphs read"] = paragraphs["input"]
+    paragraphs = manifest.counts.paragraphs
+    dropped = sum(paragraphs.dropped.values())
+    figures["paragraphs read"] = paragraphs.input
     figures["paragraphs paired"] = len(covered)
     figures["paragraphs dropped"] = dropped
-    if paragraphs["input"] != paragraphs["paired"] + dropped:
-        problems.append(f"manifest: {paragraphs['input']} paragraphs read but {paragraphs['paired']} paired "
+    if paragraphs.input != paragraphs.paired + dropped:
+        problems.append(f"manifest: {paragraphs.input} paragraphs read but {paragraphs.paired} paired "
                         f"+ {dropped} dropped")
-    if len(covered) != paragraphs["paired"]:
-        problems.append(f"manifest says {paragraphs['paired']} paragraphs were paired; the rows cover {len(covered)}")
-    if manifest["counts"]["rows"] != len(ids):
-        problems.append(f"manifest says {manifest['counts']['rows']} rows; {len(ids)} loaded")
+    if len(covered) != paragraphs.paired:
+        problems.append(f"manifest says {paragraphs.paired} paragraphs were paired; the rows cover {len(covered)}")
+    if manifest.counts.rows != len(ids):
+        problems.append(f"manifest says {manifest.counts.rows} rows; {len(ids)} loaded")
 
 
-def lexicon_problems(folder: Path, manifest: dict, splits: dict[str, list[dict]], figures: dict) -> list[str]:
+def lexicon_problems(folder: Path, manifest: Manifest, splits: dict[str, list[dict]], figures: dict) -> list[str]:
     """The build's lexicon file is the one its manifest names, and every lexical edit is a substitution its
     `rule` allows: the source phrase of that group became one of the phrases it may write."""
     from corpus.spin.lexicon import LexiconError
     from corpus.spin.lexicon_files import read_compiled
 
-    entry = manifest.get("lexicon")
-    if not isinstance(entry, dict):
+    entry = manifest.lexicon
+    if entry is None:
         return []  # built before recipes chose their lexicons
-    if not safe_relative(entry.get("file")):
-        return [f"lexicon: build.json names {entry.get('file')!r}, not a file inside the folder"]
-    path = folder / entry["file"]
+    if not safe_relative(entry.file):
+        return [f"lexicon: build.json names {entry.file!r}, not a file inside the folder"]
+    path = folder / entry.file
     try:
         data = path.read_bytes()
         lexicon = read_compiled(path)
     except (OSError, LexiconError) as e:
         return [f"lexicon: {e}"]
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
         return [f"lexicon: {path.name} is not the file build.json names (sha256 differs)"]
     groups = {g.rule: g for g in lexicon.groups}
     wrong, checked = [], 0

@@ -196,11 +196,13 @@ def remove_leftovers(parent: Path, version: str) -> None:
 
 
 def existing_fingerprint(folder: Path) -> str | None:
+    """The fingerprint of the build in `folder`; None when its build.json is missing or damaged."""
+    from corpus.dataset.manifest import Manifest, ManifestError
+
     try:
-        fingerprint = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["fingerprint"]
-    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        return Manifest.read(folder).fingerprint
+    except ManifestError:
         return None
-    return fingerprint if isinstance(fingerprint, str) else None
 
 
 class Reading:

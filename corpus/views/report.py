@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from corpus.dataset.browse import pick, read_manifest
 from corpus.dataset.charts import ALT_TEXT, CHART_DIR, chart_pngs
+from corpus.dataset.manifest import Manifest
 from corpus.views.diffs import CSS as PAIR_CSS
 from corpus.views.diffs import legend_html, pair_html
 
@@ -41,7 +42,7 @@ TEMPLATE = """<!doctype html>
 <body>
 <header>
 <h1>{{ title }} {{ m.version }}</h1>
-<p class="sub">fingerprint <code>{{ m.fingerprint }}</code> · built {{ m.built_at }} by corpus {{ m.toolkit_version }}
+<p class="sub">fingerprint <code>{{ m.fingerprint }}</code> · built {{ m.built_at or "" }} by corpus {{ m.toolkit_version }}
 · {{ "{:,}".format(m.counts.rows) }} rows</p>
 <nav><a href="#figures">Figures</a><a href="#accounting">Accounting</a><a href="#samples">Sample pairs</a></nav>
 </header>
@@ -95,7 +96,7 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def charts_of(dist: Path, manifest: dict) -> dict[str, bytes]:
+def charts_of(dist: Path, manifest: Manifest) -> dict[str, bytes]:
     """The folder's own chart files; drawn from its manifest when it predates charts."""
     drawn = None
     out = {}
@@ -104,7 +105,7 @@ def charts_of(dist: Path, manifest: dict) -> dict[str, bytes]:
         if path.is_file():
             out[name] = path.read_bytes()
         else:
-            drawn = drawn if drawn is not None else chart_pngs(manifest)
+            drawn = drawn if drawn is not None else chart_pngs(manifest.to_dict())
             if name in drawn:
                 out[name] = drawn[name]
     return out
@@ -117,8 +118,8 @@ def render_report(dist: Path, samples: int = 50) -> str:
     env = Environment(autoescape=True, keep_trailing_newline=True)
     return env.from_string(TEMPLATE).render(
         m=manifest,
-        p=manifest["counts"]["paragraphs"],
-        title=manifest.get("recipe", {}).get("pretty_name") or manifest["name"],
+        p=manifest.counts.paragraphs,
+        title=manifest.recipe.get("pretty_name") or manifest.name,
         css=Markup(PAGE_CSS + PAIR_CSS),
         charts={name: data_uri(png) for name, png in charts_of(dist, manifest).items()},
         alt=ALT_TEXT,
