@@ -52,11 +52,13 @@ def test_to_dict_is_the_json_object_the_build_wrote(small_build):
     assert [f.path for f in manifest.files] == sorted(f.path for f in manifest.files)
 
 
-def test_steps_are_written_only_when_there_are_some(small_build):
+def test_steps_are_read_and_written_only_when_there_are_some(small_build):
     manifest = Manifest.read(small_build)
-    assert manifest.steps == [] and "steps" not in manifest.to_dict()
-    manifest.steps = [{"name": "paragraphs", "rows_in": 3, "rows_out": 5}]
-    assert manifest.to_dict()["steps"] == manifest.steps
+    written = json.loads((small_build / "build.json").read_text(encoding="utf-8"))
+    assert manifest.steps == written["steps"] and manifest.steps[0]["name"] == "paragraphs"
+    assert set(manifest.step_seconds) == {s["name"] for s in manifest.steps}
+    manifest.steps = []  # a build from before the steps were listed
+    assert "steps" not in manifest.to_dict()
     assert list(manifest.to_dict())[-1] == "files"  # still last: validate and publish check the folder against it
 
 
