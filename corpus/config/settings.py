@@ -219,8 +219,8 @@ class MineSettings:
         return self.num_perm, 1
 
 
-def _ratio(split: str):
-    return setting(doc=f"share of documents in the {split} split; the three sum to 1", above=0, hi=1)
+def _ratio(split: str):  # three shares above 0 that sum to 1 are each below 1
+    return setting(doc=f"share of documents in the {split} split; the three sum to 1", above=0, below=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,8 +284,8 @@ class LexiconSpec:
     name: str = setting(doc="the lexicon's name: edits' rule is <name>/<file>:<line>", pattern=NAME,
                         expect=_NAME_RULE)
     paths: tuple[str, ...] = setting((), doc="files or globs (pkg:... too); none: the toolkit's own lexicon")
-    provenance: str = setting("", doc="for lines that name none: seed, curated, learned, mined or external:<name> "
-                                      "(default external:<name>; the toolkit's own: curated)")
+    provenance: str = setting("", doc="of lines that name none: seed, curated, learned, mined or external:<name> "
+                                      "(default: external:<name>)")
     weight: float = setting(1.0, doc="scales the substitution rate of this lexicon's matches (0: known, never used "
                                      "for noise)", lo=0, hi=1)
     license: str = setting("", doc="required with paths: the card lists each lexicon's licence")
