@@ -21,8 +21,8 @@ from importlib import resources
 from pathlib import Path
 
 import corpus
-from corpus.config.settings import (SECTIONS, TABLES, DedupSettings, LexiconSpec, MineSettings, NoiseSettings, Source,
-                                    accepts, keys, required, type_name)
+from corpus.config.settings import (SECTIONS, TABLES, DedupSettings, FilterSettings, LexiconSpec, MineSettings,
+                                    NoiseSettings, RealSettings, Source, accepts, keys, required, type_name)
 from corpus.readers.paths import expand
 from corpus.spin.lexicon_files import PACKAGE, package_files, PROVENANCES, Loaded, load_lexicons, valid_provenance
 
@@ -74,13 +74,13 @@ class Recipe:
     real: InputFile | None = None  # hand-restored real pairs: the `real` test config, and calibration
     real_source: str = ""  # the recipe source and document the real pairs were spun from
     real_doc_id: str = ""
-    calibration_draws: int = 20
+    calibration_draws: int = RealSettings().draws
     lexicons: tuple[LexiconSpec, ...] = (PACKAGE,)  # in order: an earlier lexicon's group wins a shared member
     mine: MineSettings = MineSettings()
     hub_repo: str = ""  # ORG/NAME the card's load snippet names; publish sends the build there and nowhere else
-    min_vietnamese: float = 0.5  # share of a paragraph's words that must be Vietnamese syllables (0: off)
-    final_punct: bool = True  # drop paragraphs that end in no . ! ? … ; : (list items, captions)
-    respace_punct: bool = True  # remove a space before ; : ! ? and a clause's full stop (clean sources' paragraphs)
+    min_vietnamese: float = FilterSettings().min_vietnamese  # [filters]: see corpus.config.settings
+    final_punct: bool = FilterSettings().final_punct
+    respace_punct: bool = FilterSettings().respace_punct
     steps: tuple[str, ...] = ()  # [pipeline] steps, by name; none: the default steps (the pipeline checks the names)
 
     @property
