@@ -36,9 +36,9 @@ def write(tmp_path, text: str, documents: int = 1, paragraph: str = LAW):
     ("\n[output]\nshard_mb = inf\n", "output.shard_mb: inf is not a finite number"),
     ("\n[output]\nshard_mb = 0\n", "output.shard_mb: 0 must be above 0"),
     ("\n[output]\nshard_mb = -3\n", "output.shard_mb: -3 must be above 0"),
-    ("\n[dedup]\nshingle = 1000000000\n", "dedup: need 16 <= num_perm"),
-    ("\n[dedup]\nnum_perm = 1000000000\n", "dedup: need 16 <= num_perm"),
-    ("\n[mine]\nshingle = 100000\n", "mine: need 1 <= shingle"),
+    ("\n[dedup]\nshingle = 1000000000\n", "dedup.shingle: 1000000000 is not between 1 and 32"),
+    ("\n[dedup]\nnum_perm = 1000000000\n", "dedup.num_perm: 1000000000 is not between 16 and 4096"),
+    ("\n[mine]\nshingle = 100000\n", "mine.shingle: 100000 is not between 1 and 32"),
 ])
 def test_settings_out_of_range_are_refused_before_any_work(tmp_path, change, message):
     run = cli("build", write(tmp_path, recipe_text(SOURCE, extra=change)), "--out", tmp_path / "dist")
@@ -48,7 +48,8 @@ def test_settings_out_of_range_are_refused_before_any_work(tmp_path, change, mes
 
 @pytest.mark.parametrize("old, new, message", [
     ("train = 0.6", "train = nan", "splits.train: nan is not a finite number"),
-    ("train = 0.6\nvalidation = 0.2", "train = 0.8\nvalidation = 0.0", "ratios must be > 0"),
+    ("train = 0.6\nvalidation = 0.2", "train = 0.8\nvalidation = 0.0", "splits.validation: 0.0 must be above 0"),
+    ("train = 0.6", "train = 0.7", "ratios must be > 0 (an empty split does not load) and sum to 1"),
     ('name = "vi-despin-test"', 'name = "vi-despin-test\\n"', "dataset.name"),
     ('version = "0.1.0"', 'version = "0.1.0\\n"', "dataset.version"),
 ])

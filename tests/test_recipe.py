@@ -52,7 +52,7 @@ def test_wrong_types_and_rates(tmp_path):
         load_recipe(write(tmp_path, text))
     assert "filters.min_chars: expected int, got bool" in str(err.value)
     assert "noise.paragraph_rate: 1.5 is not a rate" in str(err.value)
-    assert "noise.variants: must be at least 1" in str(err.value)
+    assert "noise.variants: 0 must be at least 1" in str(err.value)
 
 
 def test_broken_toml_and_missing_file(tmp_path):
@@ -106,8 +106,8 @@ def test_the_code_digest_ignores_comments_and_docstrings_but_not_code(tmp_path):
     assert reworded != original
     noise.write_text(reworded, encoding="utf-8")
     assert code_digest(package) == before
-    rate = next(line for line in original.splitlines() if "glue_rate: float = " in line)
-    noise.write_text(original.replace(rate, rate.replace("= 0.", "= 0.0", 1)), encoding="utf-8")
+    marks = next(line for line in original.splitlines() if line.startswith("_SPACE_BEFORE = "))
+    noise.write_text(original.replace(marks, marks.replace(".,;:!?", ".,;:!"), 1), encoding="utf-8")
     assert code_digest(package) != before
     noise.write_text(original, encoding="utf-8")
     (package / "spin" / "them.py").write_text("X = 1\n", encoding="utf-8")

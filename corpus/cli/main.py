@@ -204,6 +204,35 @@ def _restore_interrupted(parent: Path, names: list[str]) -> None:
             lock.release()
 
 
+@app.command("recipe-schema")
+def recipe_schema(
+    section: str = typer.Argument(None, help="Only this section (noise, dedup, sources, ...); all by default."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per key instead of the table."),
+) -> None:
+    """Every recipe key: section, key, type, default, allowed values and what it does (from corpus/config/settings.py)."""
+    import json
+
+    from corpus.config.settings import SECTIONS, TABLES, schema
+
+    rows = schema()
+    if section is not None:
+        names = [*SECTIONS, *TABLES]
+        if section.strip("[]") not in names:
+            fail(f"unknown section {section!r}: expected one of {', '.join(names)}", 2)
+        rows = [r for r in rows if r[0].strip("[]") == section.strip("[]")]
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(dict(zip(("section", "key", "type", "default", "allowed", "doc"), r)),
+                                  ensure_ascii=False))
+        return
+    width = [max(len(r[k]) for r in rows) for k in range(1, 5)]
+    for i, (name, key, kind, default, allowed, doc) in enumerate(rows):
+        if i == 0 or rows[i - 1][0] != name:
+            typer.echo(("" if i == 0 else "\n") + f"[{name}]")  # [noise], [[sources]]
+        cells = (key, kind, default, allowed)
+        typer.echo("  " + "  ".join(c.ljust(w) for c, w in zip(cells, width)) + "  " + doc)
+
+
 @app.command()
 def versions(root: Path = typer.Argument(Path("dist"), help="Where builds land (corpus build --out).")) -> None:
     """Built versions under ROOT: name, version, fingerprint, rows, date."""

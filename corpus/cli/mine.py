@@ -21,9 +21,8 @@ def _format(pattern: str) -> str:
 def mining_recipe(raw: list[str], clean: list[str], field: str, id_field: str, tone_marks: str):
     """An in-memory recipe with one source per role and format (text files, JSON Lines, Parquet by their
     suffix), read from the current folder; its problems as a RecipeError, as for any recipe."""
-    from corpus.match.dedup import DedupSettings
     from corpus.config.recipe import Recipe, RecipeError, Source, resolve_inputs
-    from corpus.spin.noise import NoiseSettings
+    from corpus.config.settings import DedupSettings, FilterSettings, NoiseSettings, OutputSettings
 
     problems, sources = [], []
     base = Path.cwd()
@@ -44,9 +43,10 @@ def mining_recipe(raw: list[str], clean: list[str], field: str, id_field: str, t
         raise RecipeError(Path("corpus mine"), problems)
     return Recipe(path=base / "corpus-mine", name="mined", version="0.0.0", pretty_name="", description="",
                   license="", license_name="", license_link="", card_template=Path(), seed=0, changelog=(),
-                  sources=tuple(sources), tone_marks=tone_marks, repair_glued=True, min_chars=20, max_chars=5000,
+                  sources=tuple(sources), tone_marks=tone_marks, repair_glued=True,
+                  min_chars=FilterSettings().min_chars, max_chars=FilterSettings().max_chars,
                   noise=NoiseSettings(), dedup=DedupSettings(), splits={"train": 0.8, "validation": 0.1, "test": 0.1},
-                  shard_mb=250)
+                  shard_mb=OutputSettings().shard_mb)
 
 
 def mine_command(

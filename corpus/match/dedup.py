@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
@@ -19,6 +18,7 @@ import numpy as np
 import pyarrow.compute as pc
 import xxhash
 
+from corpus.config.settings import DedupSettings  # declared with the recipe's other settings
 from corpus.text.memo import Memo
 from corpus.text.tokens import SYLLABLE
 
@@ -31,37 +31,6 @@ _ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x nu
 # twin at the threshold shares about a third of the 25 bands; a template sibling, a few).
 MAX_BUCKET = 32
 MAX_COMPARED = 16
-
-
-@dataclass(frozen=True)
-class DedupSettings:
-    near_threshold: float = 0.8  # Jaccard similarity of shingle sets at which two paragraphs are near twins
-    num_perm: int = 128
-    shingle: int = 3  # syllables per shingle
-
-    @property
-    def enabled(self) -> bool:
-        """0 turns it off; 1 would only find exact duplicates, which are dropped before."""
-        return 0 < self.near_threshold < 1
-
-    @property
-    def bands(self) -> tuple[int, int]:
-        return lsh_bands(self.near_threshold, self.num_perm)
-
-
-RECALL = 0.999  # LSH must propose a pair at exactly the threshold with at least this probability
-
-
-@lru_cache(maxsize=None)
-def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band): the longest bands (fewest false candidates) that still propose a pair at the
-    threshold with probability >= RECALL. Candidates are checked exactly, so recall is what matters: a
-    band layout at the S-curve's midpoint (datasketch's default) misses about half the pairs near it."""
-    for rows in range(num_perm, 0, -1):
-        bands = num_perm // rows
-        if 1 - (1 - threshold ** rows) ** bands >= RECALL:
-            return bands, rows
-    return num_perm, 1
 
 
 @lru_cache(maxsize=None)

@@ -20,7 +20,6 @@ spun copy and an exact copy from text that is merely on the same topic.
 
 from __future__ import annotations
 
-import math
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -31,11 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
+from corpus.config.settings import MIN_SHARED, MineSettings  # declared with the recipe's other settings
 from corpus.match.dedup import band_keys, shingle_sets
 from corpus.text.tokens import NUMBER_WORDS, tokens
 
-RECALL = 0.99
-MIN_SHARED = 3  # bands a pair shares before it is verified (pairs sharing one or two are mostly chance)
+# MINE_RECALL (0.99) and MIN_SHARED (3 bands a pair shares before it is verified: pairs sharing one or two are mostly
+# chance) sit with MineSettings, whose bands follow from them
 SOURCE_SHARE = 0.3  # a page's source document explains at least this share of its paragraphs (summed scores)
 PREFILTER = 0.15  # share of a clean paragraph's shingles that some raw paragraph must have before its MinHash
 _DIGITS = re.compile(r"\d")
@@ -45,28 +45,6 @@ _MARKS = re.compile(r"\S [.;:!?](?=\s|$|[\"”’)\]])|\S \.(?=[^\W_])|“ | ”
 _SPACEABLE = re.compile(r"[^\s.]\.[\"”’)\]]*$|\S[;:?!](?=\s|$|[\"”’)\]])|[“”]|\d+-[A-ZĐ]+/[A-ZĐ]")
 _ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ])[.)]")
 _GLUED_INSIDE = re.compile(r"\S \.(?=[^\s.,;:!?…])")  # a lost line break the segmenter could not undo
-
-
-@dataclass(frozen=True)
-class MineSettings:
-    enabled: bool = True  # look for the originals of raw paragraphs among the clean ones
-    threshold: float = 0.3  # 2-shingle Jaccard at which LSH proposes a pair with probability >= RECALL
-    shingle: int = 2  # syllables per shingle
-    num_perm: int = 192  # 96 bands of 2: a pair at 0.3 shares 3 bands or more with probability 0.991
-    candidates: int = 5  # verified originals kept per raw paragraph (four times as many pairs are verified)
-    min_kept: float = 0.6  # share of each side's tokens the other keeps, in order
-    max_block: int = 8  # tokens of the longest substituted block, on either side
-
-    @property
-    def bands(self) -> tuple[int, int]:
-        """(bands, rows): the longest bands with which a pair at the threshold still shares MIN_SHARED bands or
-        more (the condition for it to be verified) with probability >= RECALL."""
-        for rows in range(self.num_perm, 0, -1):
-            bands, p = self.num_perm // rows, self.threshold ** rows
-            fewer = sum(math.comb(bands, k) * p ** k * (1 - p) ** (bands - k) for k in range(MIN_SHARED))
-            if 1 - fewer >= RECALL:
-                return bands, rows
-        return self.num_perm, 1
 
 
 class RawIndex:

@@ -9,6 +9,7 @@ import unicodedata
 import zlib
 from pathlib import PurePosixPath
 
+from corpus.config.settings import MAX_DOCUMENT_MB
 from corpus.readers import Document, Skip
 
 # Syllables so common that real Vietnamese text always has some: a check that a guessed decoding makes sense.
@@ -17,7 +18,7 @@ _MOJIBAKE = re.compile("[ÃÄÅÆ][\x80-\xbf\u0152-\u02dc\u2013-\u203a]|á»|á�
 # The most bytes read out of one gzipped input (a 1 MB gzip bomb can hold 2 GB of one repeated letter): past it
 # the input is cut at its last line break and the rest skipped with a reason. A plain text file larger than this
 # is not read at all. Within it, a source's `max_document_mb` (recipe) caps one document.
-GZIP_LIMIT = 256 << 20
+GZIP_LIMIT = MAX_DOCUMENT_MB << 20
 
 
 def _vietnamese(text: str) -> bool:

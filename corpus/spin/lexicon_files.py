@@ -33,6 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from corpus.config.settings import LexiconSpec
 from corpus.spin.lexicon import MAX_SYLLABLES, Group, Lexicon, LexiconError, rule_of
 from corpus.rand import stable_hash
 
@@ -64,23 +65,6 @@ _LATIN = re.compile("[\x09\x0a\x0d\x20-\x7e\u00a0-\u024f\u0300-\u036f\u1e00-\u1e
 
 def valid_provenance(value: str) -> bool:
     return value in PROVENANCES or bool(_EXTERNAL.match(value))
-
-
-@dataclass(frozen=True)
-class LexiconSpec:
-    """One lexicon a recipe lists ([[lexicons]]); the recipe schema is generated from these fields."""
-
-    name: str
-    paths: tuple[str, ...] = ()  # files or globs (pkg:... too); none: the toolkit's own lexicon
-    provenance: str = ""  # for lines that name none; default: external:<name> (the toolkit's own: curated)
-    weight: float = 1.0  # scales the substitution rate of this lexicon's matches (0: known, never used for noise)
-    license: str = ""
-    description: str = ""
-    inputs: tuple = ()  # the files paths matched (corpus.config.recipe.InputFile), filled in by the recipe loader
-
-    @property
-    def default_provenance(self) -> str:
-        return self.provenance or ("curated" if not self.paths else f"external:{self.name}")
 
 
 PACKAGE = LexiconSpec(

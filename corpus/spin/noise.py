@@ -12,31 +12,12 @@ from __future__ import annotations
 import bisect
 import random
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from corpus.config.settings import NoiseSettings  # declared with the recipe's other settings
 from corpus.spin.edits import realise
 from corpus.spin.lexicon import Lexicon, abbreviations, default_lexicon
 from corpus.text.quality import ends_sentence
-
-
-@dataclass(frozen=True)
-class NoiseSettings:
-    paragraph_rate: float = 0.6  # share of paragraphs that are spun at all (the rest stay untouched)
-    variants: int = 2  # noisy versions drawn for each spun paragraph
-    substitution_rate: float = 0.9  # per lexicon match inside a spun paragraph (seed: nearly all)
-    number_rate: float = 1.0  # "một số" -> "1 số ít"
-    abbreviation_rate: float = 1.0  # "UBND" -> "Ủy Ban Nhân Dân"
-    final_stop_space_rate: float = 1.0  # "ngặt nghèo ." at the paragraph's end (seed: 7 of 7)
-    inner_stop_space_rate: float = 0.0  # a full stop inside the paragraph (seed: 0 of 10)
-    clause_space_rate: float = 1.0  # space before ; : ? ! (seed: all of them)
-    comma_space_rate: float = 0.0  # space before a comma (seed: none)
-    quote_space_rate: float = 1.0  # “ text ” instead of “text”
-    docnum_rate: float = 1.0  # 15-NQ/TW -> 15 – NQ / TW
-    glue_rate: float = 0.1  # share of spun paragraphs ending a sentence glued to the next one (a lost line break)
-    seo_title_rate: float = 0.0  # share of documents whose first spun paragraph gets an SEO title line
-    sentence_initial: bool = True  # also rewrite a capitalised match at a sentence start, keeping the capital
-    keep_names: bool = True  # leave capitalised words mid-sentence alone (names, titles of bodies)
 
 
 _PROTECTED = re.compile(r"https?://\S+|www\.\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+")

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from corpus.config.settings import TONE_MARKS
+
 # The five Vietnamese tone marks as combining characters (vowel-quality marks such as the circumflex are not tones).
 TONES = "\u0300\u0301\u0303\u0309\u0323"
 # Deprecated combining grave/acute accents (U+0340/U+0341) seen in the wild: NFC maps them to the standard ones.
@@ -24,7 +26,7 @@ _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Open syllables whose nucleus is oa / oe / uy: the only places where the two placement styles differ.
 _AMBIGUOUS = re.compile(r"^(?P<onset>[^\W\d_]*?)(?P<v1>[oOuU])(?P<v2>[aAeEyY])$")
 
-TONE_POLICIES = ("old", "new", "keep")
+TONE_POLICIES = TONE_MARKS  # old: hòa, khỏe, thủy; new: hoà, khoẻ, thuỷ; keep: as written
 
 
 def place_tone(word: str, policy: str = "old") -> str:
