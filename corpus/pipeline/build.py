@@ -25,6 +25,7 @@ import corpus
 from corpus.despin.baselines import HELD_OUT, held_out_rows, results
 from corpus.dataset.card import citation, licence_rows, render_card, render_license, source_rows
 from corpus.dataset.charts import write_charts
+from corpus.dataset.manifest import Manifest, ManifestError
 from corpus.dataset.validate import file_records, manifest_digest
 from corpus.dataset.features import SPLITS
 from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, rejects_writer, write_split
@@ -705,7 +706,6 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 if other_half:
                     shutil.rmtree(Path(other_half).parent)
                 counts.update({f"rows:{name}": len(rows) for name, rows in test_sets.items() if rows})
-            stats = pairing.statistics()
             calibration = None
             if recipe.real:
                 with steps.driver("calibration"):
@@ -713,42 +713,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                             recipe.calibration_draws, lexicons.lexicon)
                     calibration["file"] = recipe.real.name
             resolved = recipe.resolved()
-            context = {
-                **resolved,
-                "recipe_file": recipe.path.name,
-                "fingerprint": fingerprint,
-                "toolkit_version": corpus.__version__,
-                "stats": stats,
-                "paragraphs": reading.paragraphs(),
-                "skipped": reading.skipped,
-                "splits": [{"name": n, "rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n]}
-                           for n in SPLITS],
-                "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
-                         "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}", recipe.seed, recipe.splits)}
-                if real else None,
-                "examples": pairing.pick_examples(),
-                "calibration": calibration,
-                "results": baseline_results,
-                "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
-                "detector_threshold": detector.threshold,
-                "detector": detector.settings,
-                "lexicons": lexicons.reports,
-                "lexicon_file": COMPILED,
-                "seed_groups": sum(x["by_provenance"].get("seed", 0) for x in lexicons.reports),
-                "held_out": HELD_OUT if HELD_OUT in baseline_results else None,
-                "mined": _mined_manifest(mined, configs, learned),
-            }
-            # --- charts for the card (corpus/dataset/charts.py); it reads only the build.json fields it is given
-            with steps.driver("charts"):
-                context["charts"] = write_charts(tmp, {"counts": {"noise": stats, "paragraphs": reading.paragraphs()},
-                                                       "calibration": calibration, "results": baseline_results,
-                                                       "splits": {s["name"]: s for s in context["splits"]},
-                                                       "real": context["real"]}, runner.map)
-            context["licences"] = licence_rows(recipe, source_rows(tmp, configs))
-            context["citation"] = citation(recipe, fingerprint, corpus.__version__)
-            context["steps"] = steps.listing()
-            (tmp / LICENSE_FILE).write_text(render_license(recipe, context["licences"], lexicons.reports),
-                                            encoding="utf-8")
+            real_summary = {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real)} if real else None
             manifest = {
                 "name": recipe.name,
                 "version": recipe.version,
@@ -757,21 +722,20 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "recipe": resolved,
                 "inputs": [{"source": s.name, "name": i.name, "bytes": i.bytes, "sha256": i.sha256}
                            for s in recipe.sources for i in s.inputs],
-                "steps": steps.listing(),
+                "steps": [],  # filled in once the last step has run
                 "counts": {
                     "documents": sum(c["documents"] for c in reading.per_source.values()),
                     "per_source": {k: dict(v) for k, v in reading.per_source.items()},
                     "paragraphs": reading.paragraphs(),
                     "rows": pairing.rows,
-                    "noise": stats,
+                    "noise": pairing.statistics(),
                 },
                 "calibration": calibration,
                 "results": baseline_results,
                 "splits": {n: {"rows": pairing.rows_by_split[n], "documents": pairing.documents_by_split[n],
                                "shards": configs["default"][n]} for n in SPLITS},
-                "real": {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real),
-                         "shards": configs["real"]["test"]} if real else None,
-                "mined": context["mined"],
+                "real": {**real_summary, "shards": configs["real"]["test"]} if real else None,
+                "mined": _mined_manifest(mined, configs, learned),
                 "language_model": LM_FILE,
                 "detector": {"model": DETECTOR_MODEL, "settings": DETECTOR_SETTINGS, "threshold": detector.threshold,
                              "fpr": detector.settings["fpr"], "calibration": detector.settings["calibration"]},
@@ -781,6 +745,35 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 "rejects": REJECTS_FILE,
                 "skipped_inputs": reading.skipped,
             }
+            with steps.driver("charts"):  # drawn from the manifest (corpus/dataset/charts.py)
+                charts = write_charts(tmp, manifest, runner.map)
+            manifest["steps"] = steps.listing()
+            # the card: build.json's facts, and what only the card shows
+            counts = manifest["counts"]
+            context = {
+                **resolved, **{k: manifest[k] for k in ("fingerprint", "toolkit_version", "calibration", "results",
+                                                        "lexicons", "mined", "steps")},
+                "recipe_file": recipe.path.name,
+                "stats": counts["noise"],
+                "paragraphs": counts["paragraphs"],
+                "skipped": reading.skipped,
+                "splits": [{"name": n, "rows": s["rows"], "documents": s["documents"]}
+                           for n, s in manifest["splits"].items()],
+                "real": {**real_summary, "split": assign_split(f"{recipe.real_source}/{recipe.real_doc_id}",
+                                                               recipe.seed, recipe.splits)} if real else None,
+                "examples": pairing.pick_examples(),
+                "results_rows": {name: len(rows) for name, rows in test_sets.items() if rows},
+                "detector_threshold": detector.threshold,
+                "detector": detector.settings,
+                "lexicon_file": COMPILED,
+                "seed_groups": sum(x["by_provenance"].get("seed", 0) for x in lexicons.reports),
+                "held_out": HELD_OUT if HELD_OUT in baseline_results else None,
+                "charts": charts,
+                "licences": licence_rows(recipe, source_rows(tmp, configs)),
+                "citation": citation(recipe, fingerprint, corpus.__version__),
+            }
+            (tmp / LICENSE_FILE).write_text(render_license(recipe, context["licences"], lexicons.reports),
+                                            encoding="utf-8")
             # the card names build.json's digest (all but the file list and timings): validate checks the two agree
             (tmp / "README.md").write_text(render_card(recipe, configs, context, manifest_digest(manifest)),
                                            encoding="utf-8")
@@ -789,6 +782,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         manifest["step_seconds"] = steps.step_seconds()  # summed over batches and workers
         manifest["files"] = file_records(tmp)  # last: validate and publish check the folder against this list
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        try:  # what the readers will see: the typed Manifest must read what the build wrote
+            Manifest.read(tmp)
+        except ManifestError as e:
+            raise BuildError(f"the build wrote a build.json its readers refuse: {e}") from None
         os.chmod(tmp, 0o755)
         if target.exists():  # two renames: killed between them, the next build restores the old one (.old-)
             old = target.with_name(f".{recipe.version}.old-{os.getpid()}")
