@@ -161,6 +161,10 @@ def test_corpus_mine_finds_what_the_build_finds(crawl_build, tmp_path):
                           tmp_path / "bad"], cwd=tmp, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert bad.returncode == 2 and "matches no file" in bad.stderr and "Traceback" not in bad.stderr
+    tiny = subprocess.run([sys.executable, "-m", "corpus.cli", "mine", "crawl/raw/*.txt", "--clean",
+                           "crawl/clean/articles.jsonl", "-o", tmp_path / "tiny"], cwd=tmp, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT), "CORPUS_SHARD_BYTES": "tiny"})
+    assert tiny.returncode == 3 and "CORPUS_SHARD_BYTES='tiny'" in tiny.stderr and "Traceback" not in tiny.stderr
 
 
 def test_mining_gives_the_same_bytes_with_two_workers(crawl_build, tmp_path):

@@ -64,7 +64,7 @@ def mine_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Pair the paragraphs of raw pages with their originals among clean text, and learn the spinner's lexicon."""
-    from corpus.pipeline.build import mine_inputs
+    from corpus.pipeline.build import BuildError, mine_inputs
     from corpus.pipeline.engine import ENGINES, EngineError, make_engine
     from corpus.config.recipe import RecipeError
     from corpus.text.normalize import TONE_POLICIES
@@ -81,7 +81,7 @@ def mine_command(
             summary = mine_inputs(recipe, out, runner, quiet)
     except RecipeError as e:
         fail(f"bad inputs:\n{e}", 2)
-    except EngineError as e:
+    except (EngineError, BuildError) as e:
         fail(f"mining failed: {e}", 3)
     except OSError as e:
         fail(f"mining failed, nothing written: {e}", 3)
