@@ -250,9 +250,9 @@ class NearIndex:
         rows = len(names)
         shared = np.zeros(rows, dtype=bool)
         for bucket, column in zip(self.buckets, keys.T):  # a key some kept paragraph has
-            known = bucket.keys() & column.tolist()
+            known = list(filter(bucket.__contains__, column.tolist()))  # C speed, and only the batch's keys
             if known:
-                shared |= np.isin(column, np.fromiter(known, np.uint64, count=len(known)))
+                shared |= np.isin(column, np.array(known, dtype=np.uint64))
         if rows > 1:  # a key another row of the batch has: each band's keys sorted at once, equal neighbours
             order = np.argsort(keys, axis=0, kind="stable")
             ordered = np.take_along_axis(keys, order, axis=0)
@@ -266,8 +266,9 @@ class NearIndex:
             if twins[row] is None:
                 self._insert(self.count + row, names[row], keys[row], sets[row])
         alone = np.flatnonzero(~shared)
+        numbers = (self.count + alone).tolist()
         for bucket, column in zip(self.buckets, keys[alone].T):
-            bucket.update(zip(column.tolist(), (self.count + alone).tolist()))
+            bucket.update(zip(column.tolist(), numbers))
         for row in alone.tolist():
             self.names[self.count + row], self.sets[self.count + row] = names[row], sets[row].copy()
         self.count += rows
