@@ -202,3 +202,59 @@ def test_noise_statistics_from_a_sample_agree_with_every_row_and_change_no_shard
     assert f"on a sample of {part['measured_pairs']} spun rows" in (sampled / "README.md").read_text(encoding="utf-8")
     assert {p.name: p.read_bytes() for p in (whole / "data").iterdir()} == \
         {p.name: p.read_bytes() for p in (sampled / "data").iterdir()}
+
+
+def test_lowest_keeps_the_same_rows_when_it_skips_the_non_contenders(wiki_articles):
+    """Lowest.add with a key column turns only a table's contenders into Python objects (a row ranked above
+    the lowest rows of n other keys never makes the n lowest): the same rows as looking at every row, with
+    repeated keys (a paragraph's variants share their clean text), over batches of real Wikipedia paragraphs."""
+    import pyarrow as pa
+
+    from corpus.build import Lowest
+    from corpus.rand import stable_hash
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+
+    texts = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))]
+    rows = [{"id": f"wiki/{i}/{v}", "clean": text, "rank": stable_hash("rank", f"wiki/{i}/{v}")}
+            for i, text in enumerate(texts) for v in range(1 + i % 3)]
+    assert len(rows) > 4_000
+    for n in (1, 50, 700, 20_000):
+        for column in ("clean", "id"):
+            plain, skipping = Lowest(n), Lowest(n)
+            schema = pa.schema([("id", pa.string()), ("clean", pa.string()), ("rank", pa.uint64())])
+            for start in range(0, len(rows), 900):
+                table = pa.Table.from_pylist(rows[start: start + 900], schema=schema)
+                plain.add(table, lambda r: r[column])
+                skipping.add(table, lambda r: r[column], column)
+            assert skipping.values() == plain.values() and skipping.items() == plain.items(), (n, column)
+
+
+def test_pairs_table_built_by_column_equals_the_table_from_rows(wiki_articles):
+    """_pairs builds its table a column at a time (edits as tuples): the same table, schema metadata included, as
+    pa.Table.from_pylist over document_rows' dicts, on real Wikipedia paragraphs."""
+    from itertools import groupby
+
+    import pyarrow as pa
+
+    from corpus.dataset.features import FEATURES
+    from corpus.pairs import document_rows
+    from corpus.pipeline.ops import KEPT, _pairs
+    from corpus.recipe import load_recipe
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+    from tests.conftest import ROOT
+
+    recipe = load_recipe(ROOT / "recipes" / "default.toml")
+    kept = [{"source": "viwiki", "doc_id": str(a["id"]), "index": i, "text": p}
+            for a in wiki_articles[:15] for i, (kind, p) in enumerate(segment(normalize(a["text"]))) if kind == "body"]
+    table = pa.Table.from_pylist(kept, schema=KEPT)
+    rows = []
+    for (source, doc_id), group in groupby(kept, key=lambda r: (r["source"], r["doc_id"])):
+        paragraphs = [(r["index"], r["text"]) for r in group]
+        rows += [{**row, "origin": 0} for row in document_rows(source, doc_id, paragraphs, recipe.seed, recipe.noise,
+                                                               recipe.load_lexicons().lexicon)]
+    expected = pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
+    assert sum(len(r["edits"]) for r in rows) > 1_000
+    assert _pairs(table, recipe).equals(expected, check_metadata=True)
+    assert _pairs(table.slice(0, 0), recipe).equals(expected.slice(0, 0), check_metadata=True)
