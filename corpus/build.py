@@ -17,7 +17,6 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -310,16 +309,16 @@ class Pairing:
             self.documents_by_split[item["split"]] += item["doc_count_distinct"]  # a document is in one batch
         split = table.column("split")
         train = table.filter(pc.equal(split, "train")).select(["clean", "rank"])
-        self.lm_texts.add(train, lambda r: r["clean"], "clean")
+        self.lm_texts.add(train, lambda r: r["clean"])
         self.validation_texts.add(table.filter(pc.equal(split, "validation")).select(["clean", "rank"]),
-                                  lambda r: r["clean"], "clean")
+                                  lambda r: r["clean"])
         rows = table.select([c for c in table.column_names if c != "measures"])
-        self.test_sample.add(rows.filter(pc.equal(split, "test")), lambda r: r["id"], "id")
+        self.test_sample.add(rows.filter(pc.equal(split, "test")), lambda r: r["id"])
         clean = table.column("clean")
         short = pc.and_(pc.and_(pc.greater(pc.list_value_length(table.column("edits")), 0),
                                 pc.invert(pc.match_substring(clean, "\n"))),
                         pc.and_(pc.greater_equal(pc.utf8_length(clean), 80), pc.less_equal(pc.utf8_length(clean), 320)))
-        self.examples.add(rows.filter(short), lambda r: r["id"], "id")
+        self.examples.add(rows.filter(short), lambda r: r["id"])
 
     def language_model_texts(self) -> list[str]:
         return sorted(self.lm_texts.items())
@@ -355,13 +354,9 @@ class Lowest:
         self.best: dict[str, dict] = {}
         self.cutoff: int | None = None
 
-    def add(self, table: pa.Table, key, column: str | None = None) -> None:
-        """`key(row)` names a row; when it is the value of a `column`, only the table's contenders become Python
-        objects."""
+    def add(self, table: pa.Table, key) -> None:
         if self.cutoff is not None:
             table = table.filter(pc.less(table.column("rank"), pa.scalar(self.cutoff, pa.uint64())))
-        if column is not None:
-            table = self._contenders(table, column)
         for row in table.to_pylist():
             k = key(row)
             if k not in self.best or row["rank"] < self.best[k]["rank"]:
@@ -372,18 +367,6 @@ class Lowest:
 
     def values(self) -> list[dict]:
         return [row for _, row in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
-
-    def _contenders(self, table: pa.Table, column: str) -> pa.Table:
-        """The rows of `table` that could be among the n lowest: a row ranked above the lowest-ranked rows of n
-        other keys of the same table never is (each key keeps its lowest-ranked row, and those n beat it).
-        Only these become Python objects: a batch's train rows are most of it, and the sample holds 20,000."""
-        if table.num_rows <= self.n:
-            return table
-        lowest = table.group_by(column).aggregate([("rank", "min")]).column("rank_min").to_numpy()
-        if len(lowest) <= self.n:
-            return table
-        limit = np.partition(lowest, self.n - 1)[self.n - 1]  # n keys have a row ranked at or below it
-        return table.filter(pc.less_equal(table.column("rank"), pa.scalar(limit, pa.uint64())))
 
     def items(self) -> list[str]:
         return [k for k, _ in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]

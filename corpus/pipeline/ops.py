@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
-from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
@@ -181,21 +180,11 @@ def _pairs(table: pa.Table, recipe) -> pa.Table:
     rows = []
     origin = FEATURES["origin"].str2int("synthetic")
     lexicon = recipe.load_lexicons().lexicon
-    columns = zip(*(table.column(c).to_pylist() for c in ("source", "doc_id", "index", "text")))
-    for (source, doc_id), group in groupby(columns, key=itemgetter(0, 1)):
-        kept = [(index, text) for _, _, index, text in group]
-        rows += document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)
-    return _rows_table(rows, {"origin": origin}, FEATURES.arrow_schema)
-
-
-def _rows_table(rows: list[dict], constants: dict, schema: pa.Schema) -> pa.Table:
-    """pa.Table.from_pylist(rows with `constants` added, schema=schema), built a column at a time (the edits as
-    lists of tuples, which pyarrow fills structs from by position)."""
-    names = [name for name in schema.names if name not in constants]
-    values = list(zip(*map(itemgetter(*names), rows))) if rows else [()] * len(names)
-    arrays = dict(zip(names, values))
-    arrays.update({name: [value] * len(rows) for name, value in constants.items()})
-    return pa.table([pa.array(arrays[f.name], f.type) for f in schema], schema=schema)
+    for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
+        kept = [(r["index"], r["text"]) for r in group]
+        rows += [{**row, "origin": origin}
+                 for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)]
+    return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
 
 
 def _split(table: pa.Table, recipe) -> pa.Table:
