@@ -193,3 +193,24 @@ def test_clean_sides_are_prose_and_the_real_page_keeps_its_negatives(filtered_bu
     assert len(law) == len(RESPACED_STARTS) and all(t.startswith(RESPACED_STARTS) for t in law.values())
     real = pq.read_table(filtered_build / "real" / "test-00000-of-00001.parquet").to_pylist()
     assert len(real) == 13 and sum(r["clean"] == r["noisy"] for r in real) == 6  # captions and headline too
+
+
+def test_vietnamese_share_by_token_equals_the_share_by_word(wiki_articles):
+    """vietnamese_share looks up whitespace-separated tokens (memoised), not regex words: the same float as
+    counting the words of the whole paragraph, on every Wikipedia paragraph here and on awkward strings, also
+    after its memo is cleared."""
+    import corpus.text.quality as quality
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+
+    def by_word(text: str) -> float:
+        words = [w for w in quality._WORD.findall(text) if not w.isupper()]
+        return sum(map(quality.is_syllable, words)) / len(words) if words else 0.0
+
+    texts = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))]
+    texts += ["", " ", "UBND NATO", "a b c", "Σ ΟΔΟΣ ςσ", "người\u00a0Việt\u2003Nam", "x1y2 z_z tiếng_Việt",
+              "Văn học: Harold Pinter", "(tiếng Anh: Methyl-ethyl)"]
+    assert len(texts) > 2_000
+    for attempt in range(2):
+        assert [vietnamese_share(t) for t in texts] == [by_word(t) for t in texts]
+        quality._TOKENS.clear()

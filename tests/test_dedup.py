@@ -120,3 +120,107 @@ def test_band_keys_in_blocks_equal_band_keys_at_once():
     parts = [band_keys(*shingle_sets(part, 3), (25, 5)) for part in (head, tail)]
     assert together.shape == (len(texts), 25)
     assert (together == np.concatenate(parts)).all()
+
+
+def _plain_shingle_sets(texts, n):
+    """shingle_sets as first written: a regex match per syllable of the lower-cased text, one np.lexsort."""
+    import xxhash
+
+    from corpus.text.tokens import SYLLABLE
+
+    words = [SYLLABLE.findall(t.lower()) for t in texts]
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    flat = np.array([xxhash.xxh3_64_intdigest(w.encode()) >> 1 for ws in words for w in ws], dtype=np.uint64)
+    ends = np.cumsum(lengths)
+    owner = np.repeat(np.arange(len(texts)), lengths)
+    padded = np.concatenate([flat, np.zeros(n, dtype=np.uint64)])
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        grams = np.zeros(len(flat), dtype=np.uint64)
+        for k in range(n):
+            inside = np.arange(len(flat)) + k < ends[owner]
+            grams = (grams ^ np.where(inside, padded[k: k + len(flat)], 0)) * mix
+    start = np.arange(len(flat)) - (ends - lengths)[owner]
+    keep = (start + n <= lengths[owner]) | ((start == 0) & (lengths[owner] <= n))
+    owner, grams = owner[keep], grams[keep]
+    order = np.lexsort((grams, owner))
+    owner, grams = owner[order], grams[order]
+    distinct = np.ones(len(grams), dtype=bool)
+    distinct[1:] = (grams[1:] != grams[:-1]) | (owner[1:] != owner[:-1])
+    owner, grams = owner[distinct], grams[distinct]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(texts)), out=offsets[1:])
+    return offsets, grams
+
+
+def _plain_band_keys(offsets, hashes, layout, seed=1):
+    """band_keys as first written: the whole MinHash matrix of a batch at once, then a minimum per set."""
+    from corpus.dedup import _permutations
+
+    bands, rows = layout
+    a, b = _permutations(bands * rows, seed)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    folded = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
+    signatures = np.full((len(offsets) - 1, bands * rows), 0xFFFFFFFF, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for i in range(len(offsets) - 1):
+            if offsets[i + 1] > offsets[i]:
+                signatures[i] = (folded[offsets[i]: offsets[i + 1], None] * a[None, :] + b[None, :]).min(axis=0)
+        by_band = signatures.reshape(-1, bands, rows).astype(np.uint64)
+        keys = np.zeros((len(offsets) - 1, bands), dtype=np.uint64)
+        for k in range(rows):
+            keys = (keys ^ by_band[:, :, k]) * mix
+    return keys
+
+
+def _wiki_paragraphs(wiki_articles):
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+
+    out = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))]
+    return out + ["", "   ", "Σ ΟΔΟΣ. ΣΟΦΟΣ", "İstanbul IŞIK", "một", "ﬁ ﬂ ǅ", "a\u0301b \u00a0 c\u2003d", "２０１５ năm"]
+
+
+def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
+    """shingle_sets tokenises by whitespace-separated token (memoised) and sorts with one argsort: the same
+    offsets and hashes as a regex match per syllable and np.lexsort, for 2- and 3-shingles, in batches of every
+    size the build and mining use; and after the token memo is cleared, the same again."""
+    import corpus.dedup as dedup
+
+    texts = _wiki_paragraphs(wiki_articles)
+    assert len(texts) > 2_000
+    for n in (2, 3):
+        for size in (1, 7, 300, len(texts)):
+            for start in range(0, min(len(texts), 40 * size), size):
+                batch = texts[start: start + size]
+                offsets, hashes = dedup.shingle_sets(batch, n)
+                expected = _plain_shingle_sets(batch, n)
+                assert (offsets == expected[0]).all() and (hashes == expected[1]).all(), (n, size, start)
+    dedup._token_hashes.clear()
+    assert (dedup.shingle_sets(texts, 3)[1] == _plain_shingle_sets(texts, 3)[1]).all()
+
+
+def test_sorting_falls_back_to_lexsort_when_the_key_ties():
+    """_sort_within packs the text number into the key's high bits: grams that agree above the bits kept are
+    put right by the exact sort."""
+    from corpus.dedup import _sort_within
+
+    owner = np.array([0, 0, 0, 1, 1, 2, 3, 3], dtype=np.int64)  # 2 bits of owner: grams differ only in them
+    grams = np.array([3, 1, 2, 5, 4, 9, 2**63 + 1, 2**63], dtype=np.uint64)
+    got = _sort_within(owner, grams)
+    order = np.lexsort((grams, owner))
+    assert (got[0] == owner[order]).all() and (got[1] == grams[order]).all()
+
+
+def test_band_keys_equal_the_plain_computation_on_wikipedia(wiki_articles):
+    """band_keys works in cache-sized blocks, in place: the keys of the plain matrix-at-once computation, for the
+    build's layout and mining's (seed 3), with a text longer than a block among them."""
+    from corpus.dedup import _CHUNK, band_keys, shingle_sets
+    from corpus.mine import MineSettings
+
+    texts = _wiki_paragraphs(wiki_articles)[:3_000]
+    texts.append(" ".join(texts[:400]))  # more shingles than a block holds
+    for n, layout, seed in ((3, (25, 5), 1), (2, MineSettings().bands, 3)):
+        offsets, hashes = shingle_sets(texts, n)
+        assert np.diff(offsets).max() > _CHUNK
+        assert (band_keys(offsets, hashes, layout, seed) == _plain_band_keys(offsets, hashes, layout, seed)).all()

@@ -172,3 +172,21 @@ def test_mining_gives_the_same_bytes_with_two_workers(crawl_build, tmp_path):
     again, _ = build(load_recipe(tmp / "recipe.toml"), tmp_path / "dist", quiet=True, workers=2)
     for path in sorted((folder / "mined").glob("*.parquet")) + [folder / "learned.txt", folder / "rejects.parquet"]:
         assert (again / path.relative_to(folder)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_members_equal_np_isin_on_wikipedia_shingles(wiki_articles):
+    """RawIndex.band_rows counts a clean paragraph's shingles among the raw ones with _members (a binary search
+    in the sorted universe): the same as np.isin, on the 2-shingles of real Wikipedia paragraphs."""
+    import numpy as np
+
+    from corpus.dedup import shingle_sets
+    from corpus.mine import _members
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+
+    texts = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))]
+    _, hashes = shingle_sets(texts[: len(texts) // 2], 2)
+    universe = np.unique(shingle_sets(texts[len(texts) // 3:], 2)[1])
+    found = _members(hashes, universe)
+    assert (found == np.isin(hashes, universe)).all() and 0 < found.sum() < len(hashes)
+    assert not _members(hashes, universe[:0]).any() and len(_members(hashes[:0], universe)) == 0

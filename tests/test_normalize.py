@@ -65,3 +65,59 @@ def test_nfd_and_mixed_forms_give_the_nfc_text():
     mixed = " ".join(unicodedata.normalize("NFD", w) if i % 2 else w for i, w in enumerate(nfc.split(" ")))
     assert len(nfd) > len(nfc) and nfd != mixed != nfc
     assert normalize(nfd) == normalize(mixed) == nfc
+
+
+def _viwiki_texts(limit: int = 300) -> list[str]:
+    import json
+
+    from tests.conftest import VIWIKI
+
+    if not VIWIKI.exists():
+        pytest.skip(f"{VIWIKI} not present")
+    with VIWIKI.open(encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line, _ in zip(f, range(limit))]
+
+
+def test_space_runs_rewrite_exactly_what_the_plain_pattern_rewrites():
+    """normalize collapses spaces with _SPACE_RUNS (it leaves a lone " " alone, 2x faster): the same text as
+    _SPACES.sub on Wikipedia articles, the seed, and random strings of every space character and line breaks."""
+    import random
+
+    from corpus.text.normalize import _SPACE_RUNS, _SPACES
+
+    texts = _viwiki_texts() + [SEED.read_text(encoding="utf-8")]
+    rnd = random.Random(7)
+    alphabet = " \t\u00a0\u1680\u2000\u2005\u200a\u202f\u205f\u3000\n\u200bxá."
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12))) for _ in range(20_000)]
+    changed = 0
+    for text in texts:
+        expected = _SPACES.sub(" ", text)
+        assert _SPACE_RUNS.sub(" ", text) == expected, repr(text)
+        changed += expected != text
+    assert changed > 10_000
+
+
+def test_the_cased_tone_candidate_pattern_finds_what_the_case_insensitive_one_finds():
+    """normalize_tones scans with _CANDIDATE_END_CASED, _CANDIDATE_END with its letter classes spelled out in both
+    cases: each class holds exactly the code points (?i) matches it with (all of Unicode checked), and both
+    patterns find the same spans in Wikipedia articles and in random strings of the letters that matter."""
+    import random
+    import re
+
+    from corpus.text.normalize import _CANDIDATE_END, _CANDIDATE_END_CASED, _CASED_CLASSES, _TONED
+
+    everything = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    lower = {"o_toned": _TONED[3], "ae": "ae", "o": "o", "ae_toned": _TONED[0] + _TONED[1], "u_toned": _TONED[4],
+             "y": "y", "u": "u", "y_toned": _TONED[2]}
+    for name, letters in lower.items():
+        assert sorted(re.findall(f"(?i)[{letters}]", everything)) == sorted(_CASED_CLASSES[name]), name
+    texts = [normalize(t, "keep") for t in _viwiki_texts()]
+    rnd = random.Random(3)
+    alphabet = "oOuUaAeEyYòÒóọỏõùÚủũụàÀáạèÈéỳýỵỹhqk \u0300\u0301\u0345\u03b9\u0399\u1fbe1_"
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8))) for _ in range(50_000)]
+    found = 0
+    for text in texts:
+        spans = [m.span() for m in _CANDIDATE_END.finditer(text)]
+        assert [m.span() for m in _CANDIDATE_END_CASED.finditer(text)] == spans, repr(text)
+        found += len(spans)
+    assert found > 5_000

@@ -22,7 +22,7 @@ from corpus.config.settings import DedupSettings  # declared with the recipe's o
 from corpus.text.memo import Memo
 from corpus.text.tokens import SYLLABLE
 
-_CHUNK = 1 << 16  # shingles per MinHash matrix block: bounds memory at CHUNK x num_perm x 4 bytes
+_CHUNK = 1 << 12  # shingles per MinHash matrix block (CHUNK x num_perm x 4 bytes: 2 MB, kept in cache)
 _ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x num_perm x 12 bytes
 # Bounded work per paragraph, whatever the input. Templated text (a notice repeated with a few words changed) puts
 # thousands of kept paragraphs under one band key without any being a near twin: every new paragraph was compared
@@ -45,33 +45,70 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 _syllable_hashes = Memo(lambda word: xxhash.xxh3_64_intdigest(word.encode()) >> 1)
 
 
+def _token_syllables(token: str) -> tuple[int, ...]:
+    return tuple(map(_syllable_hashes.__getitem__, SYLLABLE.findall(token.lower())))
+
+
+# whitespace-separated token ("người,", "(2015)") -> the hashes of its lower-cased syllables: str.split() and a dict
+# lookup per token instead of a regex match per syllable. The same sequence as SYLLABLE.findall(text.lower()):
+# whitespace is never part of a syllable, and lower() looks no further than the token (the final-sigma rule stops
+# at whitespace).
+_token_hashes = Memo(_token_syllables)
+
+
+def _syllable_sequences(texts: list[str]) -> list[tuple[int, ...]]:
+    """Per text, the hashes of SYLLABLE.findall(text.lower()), in order."""
+    lookup, join = _token_hashes.__getitem__, chain.from_iterable
+    return [tuple(join(map(lookup, t.split()))) for t in texts]
+
+
 def shingle_sets(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, hashes): for text i, hashes[offsets[i]:offsets[i+1]] are the sorted distinct 64-bit hashes of
     its n-syllable shingles (lower-cased); a text of n syllables or fewer is one shingle. Vectorised per batch."""
-    words = [SYLLABLE.findall(t.lower()) for t in texts]
+    words = _syllable_sequences(texts)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    flat = np.fromiter(map(_syllable_hashes.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
-                       count=int(lengths.sum()))
+    total = int(lengths.sum())
+    flat = np.fromiter(chain.from_iterable(words), dtype=np.uint64, count=total)
     ends = np.cumsum(lengths)
     owner = np.repeat(np.arange(len(texts)), lengths)
     padded = np.concatenate([flat, np.zeros(n, dtype=np.uint64)])
     mix = np.uint64(0x9E3779B97F4A7C15)
+    position = np.arange(total)
+    end_of = ends[owner]
     with np.errstate(over="ignore"):
-        grams = np.zeros(len(flat), dtype=np.uint64)
+        grams = np.zeros(total, dtype=np.uint64)
         for k in range(n):  # the window starting at each syllable; windows past a text's end are cut below
-            inside = np.arange(len(flat)) + k < ends[owner] if len(flat) else np.zeros(0, dtype=bool)
-            grams = (grams ^ np.where(inside, padded[k: k + len(flat)], 0)) * mix
-    start = np.arange(len(flat)) - (ends - lengths)[owner]
+            grams ^= np.where(position + k < end_of, padded[k: k + total], 0) if k else flat
+            grams *= mix
+    start = position - (ends - lengths)[owner]
     keep = (start + n <= lengths[owner]) | ((start == 0) & (lengths[owner] <= n))
     owner, grams = owner[keep], grams[keep]
-    order = np.lexsort((grams, owner))
-    owner, grams = owner[order], grams[order]
+    owner, grams = _sort_within(owner, grams)
     distinct = np.ones(len(grams), dtype=bool)
     distinct[1:] = (grams[1:] != grams[:-1]) | (owner[1:] != owner[:-1])
     owner, grams = owner[distinct], grams[distinct]
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=len(texts)), out=offsets[1:])
     return offsets, grams
+
+
+def _sort_within(owner: np.ndarray, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, grams) sorted by owner, then gram (owner is already non-decreasing): one argsort of a 64-bit key
+    (the owner in the high bits, the gram's high bits below) instead of np.lexsort's two passes. Two grams of one
+    text that agree in the bits kept may come out of order: checked, and then lexsort decides."""
+    if not len(grams):
+        return owner, grams
+    bits = int(owner[-1]).bit_length()
+    key = grams >> np.uint64(bits) if bits else grams.copy()
+    if bits:
+        key |= owner.astype(np.uint64) << np.uint64(64 - bits)
+    order = np.argsort(key)
+    owner, grams = owner[order], grams[order]
+    same = owner[1:] == owner[:-1]
+    if (same & (grams[1:] < grams[:-1])).any():  # a tie in the key's bits hid the order: the exact sort
+        order = np.lexsort((grams, owner))
+        owner, grams = owner[order], grams[order]
+    return owner, grams
 
 
 def shingles(text: str, n: int) -> np.ndarray:
@@ -107,6 +144,7 @@ def _band_keys(offsets: np.ndarray, hashes: np.ndarray, layout: tuple[int, int],
     signatures = np.full((count, bands * rows), 0xFFFFFFFF, dtype=np.uint32)
     folded = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
     lengths = np.diff(offsets)
+    block = np.empty((_CHUNK, bands * rows), dtype=np.uint32)  # reused: a block stays in the CPU's cache
     with np.errstate(over="ignore"):
         first = 0
         while first < count:  # blocks of whole texts, about _CHUNK shingles each
@@ -115,7 +153,9 @@ def _band_keys(offsets: np.ndarray, hashes: np.ndarray, layout: tuple[int, int],
             lo, hi = offsets[first], offsets[last]
             nonempty = lengths[first:last] > 0
             if hi > lo:
-                values = folded[lo:hi, None] * a[None, :] + b[None, :]
+                values = block[: hi - lo] if hi - lo <= _CHUNK else np.empty((hi - lo, bands * rows), np.uint32)
+                np.multiply(folded[lo:hi, None], a[None, :], out=values)
+                values += b[None, :]
                 signatures[first:last][nonempty] = np.minimum.reduceat(values, offsets[first:last][nonempty] - lo,
                                                                        axis=0)
             first = last
@@ -178,18 +218,26 @@ class NearIndex:
         """
         rows = len(names)
         shared = np.zeros(rows, dtype=bool)
-        for bucket, column in zip(self.buckets, keys.T):
-            shared |= np.fromiter((h is not None for h in map(bucket.get, column.tolist())), bool, count=rows)
-            _, inverse, counts = np.unique(column, return_inverse=True, return_counts=True)
-            shared |= counts[inverse] > 1
+        for bucket, column in zip(self.buckets, keys.T):  # a key some kept paragraph has
+            known = list(filter(bucket.__contains__, column.tolist()))  # C speed, and only the batch's keys
+            if known:
+                shared |= np.isin(column, np.array(known, dtype=np.uint64))
+        if rows > 1:  # a key another row of the batch has: each band's keys sorted at once, equal neighbours
+            order = np.argsort(keys, axis=0, kind="stable")
+            ordered = np.take_along_axis(keys, order, axis=0)
+            repeated = np.zeros(ordered.shape, dtype=bool)
+            repeated[1:] = ordered[1:] == ordered[:-1]
+            repeated[:-1] |= repeated[1:].copy()
+            shared[order[repeated]] = True
         twins: list[str | None] = [None] * rows
         for row in np.flatnonzero(shared).tolist():
             twins[row] = self.match(keys[row], sets[row])
             if twins[row] is None:
                 self._insert(self.count + row, names[row], keys[row], sets[row])
         alone = np.flatnonzero(~shared)
+        numbers = (self.count + alone).tolist()
         for bucket, column in zip(self.buckets, keys[alone].T):
-            bucket.update(zip(column.tolist(), (self.count + alone).tolist()))
+            bucket.update(zip(column.tolist(), numbers))
         for row in alone.tolist():
             self.names[self.count + row], self.sets[self.count + row] = names[row], sets[row].copy()
         self.count += rows

@@ -47,6 +47,14 @@ _ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ])[.)]")
 _GLUED_INSIDE = re.compile(r"\S \.(?=[^\s.,;:!?…])")  # a lost line break the segmenter could not undo
 
 
+def _members(values: np.ndarray, universe: np.ndarray) -> np.ndarray:
+    """np.isin(values, universe) for a sorted, distinct universe: a binary search per value, no sort of both."""
+    if not len(universe):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(universe, values), len(universe) - 1)
+    return universe[at] == values
+
+
 class RawIndex:
     """The raw paragraphs, indexed for LSH lookups: per band, the keys sorted (numpy); and every shingle they
     have, so that clean paragraphs that share too few with all of them skip the MinHash."""
@@ -65,9 +73,11 @@ class RawIndex:
         offsets, hashes = shingle_sets(texts, self.settings.shingle)
         lengths = np.diff(offsets)
         owner = np.repeat(np.arange(len(texts)), lengths)
-        shared = np.bincount(owner, weights=np.isin(hashes, self.universe), minlength=len(texts))
+        shared = np.bincount(owner, weights=_members(hashes, self.universe), minlength=len(texts))
         rows = np.flatnonzero((lengths > 0) & (shared >= PREFILTER * lengths))
-        kept = np.isin(owner, rows)
+        chosen = np.zeros(len(texts), dtype=bool)
+        chosen[rows] = True
+        kept = chosen[owner]  # np.isin(owner, rows), by indexing
         sub = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths[rows], out=sub[1:])
         return rows, band_keys(sub, hashes[kept], self.settings.bands, seed=3)

@@ -49,14 +49,29 @@ def is_syllable(word: str) -> bool:
 _SEEN = Memo(is_syllable, limit=1 << 18)  # word -> is_syllable: a few thousand syllables and the foreign words met
 
 
+def _token_counts(token: str) -> int:
+    """The words of a whitespace-separated token that vietnamese_share counts, and the syllables among them, as
+    one number: counted << 32 | syllables."""
+    words = [w for w in _WORD.findall(token) if not w.isupper()]
+    return len(words) << 32 | sum(map(_SEEN.__getitem__, words))
+
+
+# token ("người,", "(NATO)") -> _token_counts: a paragraph costs a str.split() and a dict look-up per token, not
+# a regex match and a look-up per word. Whitespace is never part of a word, so a paragraph's words are its
+# tokens' words, in order.
+_TOKENS = Memo(_token_counts, limit=1 << 18)
+_LOW = (1 << 32) - 1
+
+
 def vietnamese_share(text: str) -> float:
     """Share of the words that are Vietnamese syllables; abbreviations (UBND, NATO) and single letters are not
     counted. A paragraph with no word to count scores 0: it is not prose.
 
     Prose scores above 0.9, lists of foreign names 0.6 to 0.8, bibliography entries and species names below 0.4.
-    About 20 MB/s on one core (a dictionary look-up per word; 1.8 s for the large recipe's 37 MB)."""
-    words = [w for w in _WORD.findall(text) if not w.isupper()]
-    return sum(map(_SEEN.__getitem__, words)) / len(words) if words else 0.0
+    A dictionary look-up per whitespace-separated token (the words of a token counted once)."""
+    both = sum(map(_TOKENS.__getitem__, text.split()))
+    counted = both >> 32
+    return (both & _LOW) / counted if counted else 0.0
 
 
 def respace(text: str) -> str:
