@@ -247,11 +247,11 @@ def _pairs(table: pa.Table, context: Context) -> pa.Table:
     """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
     recipe = context.recipe
     rows = []
-    origin = FEATURES["origin"].str2int("synthetic")
+    label = FEATURES["origin"].str2int  # the label document_rows gives, as the ClassLabel's index
     lexicon = recipe.load_lexicons().lexicon
     for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
         kept = [(r["index"], r["text"]) for r in group]
-        rows += [{**row, "origin": origin}
+        rows += [{**row, "origin": label(row["origin"])}
                  for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)]
     return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
 
