@@ -4,7 +4,7 @@ A step declares the columns it reads and writes, where it runs (row-local: any b
 order; barrier: the driver, every batch in reading order, with state kept between batches), the recipe sections
 that shape it, and a one-line doc. Calling it checks its contract and records its stats (rows in and out, the
 change in the counts of its `tally` column, seconds), as datatrove's `stat_update` does; build.json lists the
-steps a build ran with their stats, and the card's "How it was built" is generated from that list.
+steps a build ran with their stats, and the card's "Steps" table is generated from that list.
 
 The recipe's `[pipeline] steps` names the row steps in order (default: DEFAULT_STEPS); `plan` checks the order
 against the contracts and cuts it into the build's phases. The card's own steps (the language model, the spin
@@ -76,7 +76,8 @@ class Step:
     writes: tuple[str, ...]
     runs: str  # ROW_LOCAL, BARRIER or DRIVER (once, in the driver, over everything the steps before it made)
     settings: tuple[str, ...]  # the recipe sections that shape it
-    fn: Callable  # (table, Context) for row-local steps; (table, state) for barriers
+    fn: Callable | None  # (table, Context) for row-local steps; (table, state) for barriers; None: the build
+    # runs a driver step itself (corpus/pipeline/build.py), over what the steps before it made
     tally: str = ""  # a column whose values it sets: the change in their counts is part of its stats
     state: Callable | None = None  # a barrier's state, made once per build from the recipe
     optional: bool = False  # may be left out of the recipe's [pipeline] steps
