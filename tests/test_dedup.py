@@ -155,7 +155,7 @@ def _plain_shingle_sets(texts, n):
 
 def _plain_band_keys(offsets, hashes, layout, seed=1):
     """band_keys as first written: the whole MinHash matrix of a batch at once, then a minimum per set."""
-    from corpus.dedup import _permutations
+    from corpus.match.dedup import _permutations
 
     bands, rows = layout
     a, b = _permutations(bands * rows, seed)
@@ -185,7 +185,7 @@ def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
     """shingle_sets tokenises by whitespace-separated token (memoised) and sorts with one argsort: the same
     offsets and hashes as a regex match per syllable and np.lexsort, for 2- and 3-shingles, in batches of every
     size the build and mining use; and after the token memo is cleared, the same again."""
-    import corpus.dedup as dedup
+    import corpus.match.dedup as dedup
 
     texts = _wiki_paragraphs(wiki_articles)
     assert len(texts) > 2_000
@@ -203,7 +203,7 @@ def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
 def test_sorting_falls_back_to_lexsort_when_the_key_ties():
     """_sort_within packs the text number into the key's high bits: grams that agree above the bits kept are
     put right by the exact sort."""
-    from corpus.dedup import _sort_within
+    from corpus.match.dedup import _sort_within
 
     owner = np.array([0, 0, 0, 1, 1, 2, 3, 3], dtype=np.int64)  # 2 bits of owner: grams differ only in them
     grams = np.array([3, 1, 2, 5, 4, 9, 2**63 + 1, 2**63], dtype=np.uint64)
@@ -215,8 +215,8 @@ def test_sorting_falls_back_to_lexsort_when_the_key_ties():
 def test_band_keys_equal_the_plain_computation_on_wikipedia(wiki_articles):
     """band_keys works in cache-sized blocks, in place: the keys of the plain matrix-at-once computation, for the
     build's layout and mining's (seed 3), with a text longer than a block among them."""
-    from corpus.dedup import _CHUNK, band_keys, shingle_sets
-    from corpus.mine import MineSettings
+    from corpus.match.dedup import _CHUNK, band_keys, shingle_sets
+    from corpus.match.mine import MineSettings
 
     texts = _wiki_paragraphs(wiki_articles)[:3_000]
     texts.append(" ".join(texts[:400]))  # more shingles than a block holds

@@ -71,3 +71,19 @@ def test_the_check_sees_settings_importing_upward(tmp_path):
     here = layer("corpus.config.settings")
     assert [layer(name) > here for _, name in imports(bad)] == [True, True]
     assert layer("corpus.rand") < here < layer("corpus.readers.text")  # readers may read the settings
+
+
+def test_every_module_the_tests_benchmarks_and_examples_import_exists():
+    """After a move, a lazy import inside a test function or a notebook cell fails only when it runs: find them
+    all now (the notebook's cells are JSON strings, hence the escaped quotes and newlines)."""
+    import importlib.util
+    import re
+
+    root = PACKAGE.parent
+    named = re.compile(r"(?:from|import)\s+(corpus(?:\.\w+)*)")
+    missing = set()
+    for path in [*root.glob("tests/*.py"), *root.glob("benchmarks/*.py"), *root.glob("examples/*.ipynb")]:
+        for module in named.findall(path.read_text(encoding="utf-8").replace("\\n", "\n")):
+            if importlib.util.find_spec(module) is None:
+                missing.add(f"{path.relative_to(root)}: {module}")
+    assert not missing, sorted(missing)

@@ -179,8 +179,8 @@ def test_members_equal_np_isin_on_wikipedia_shingles(wiki_articles):
     in the sorted universe): the same as np.isin, on the 2-shingles of real Wikipedia paragraphs."""
     import numpy as np
 
-    from corpus.dedup import shingle_sets
-    from corpus.mine import _members
+    from corpus.match.dedup import shingle_sets
+    from corpus.match.mine import _members
     from corpus.text.normalize import normalize
     from corpus.text.segment import segment
 
