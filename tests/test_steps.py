@@ -137,3 +137,21 @@ def test_row_local_steps_after_a_barrier_run_in_the_driver_with_the_same_result(
 def test_every_step_declares_what_the_card_shows():
     for step in STEPS.values():
         assert step.doc and step.runs in ("row-local", "barrier", "driver") and step.writes
+
+
+def test_hostile_step_lists_are_named_briefly_and_before_the_version_check(small_recipe, tmp_path):
+    """Thousands of unknown names, a 100,000-character name: one short message each. And a version already
+    built: the bad list is named, not the version's fingerprint."""
+    cli = [sys.executable, "-m", "corpus.cli", "build"]
+    built = subprocess.run([*cli, str(small_recipe), "--out", str(tmp_path / "dist"), "--quiet"], capture_output=True,
+                           text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    for steps, message in ([f"x{i % 9}" for i in range(5000)], "unknown steps 'x0', 'x1', 'x2', 'x3', 'x4' and 4 more"), \
+            (["đ" * 100_000], "unknown step '" + "đ" * 40 + "'…"), (["paragraphs"] * 5000, "paragraphs listed twice"):
+        recipe = small_recipe.with_name(f"r{len(steps[0])}-{len(steps)}.toml")
+        recipe.write_text(small_recipe.read_text(encoding="utf-8"), encoding="utf-8")
+        with_steps(recipe, steps)
+        run = subprocess.run([*cli, str(recipe), "--out", str(tmp_path / "dist")], capture_output=True, text=True,
+                             timeout=600)
+        assert run.returncode == 3 and message in run.stderr and len(run.stderr) < 600, run.stderr[:600]
+        assert "already holds version" not in run.stderr and "Traceback" not in run.stderr

@@ -645,12 +645,12 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             )
         return False
 
-    if up_to_date():  # nothing to write: no lock needed
-        return target, False
     try:
         steps = Steps(plan_steps(recipe), quiet, {})  # the recipe's [pipeline] steps, checked before any work
     except StepError as e:
         raise BuildError(f"{recipe.path}: {e}") from None
+    if up_to_date():  # nothing to write: no lock needed
+        return target, False
     lexicons = recipe.load_lexicons()  # before any work: a lexicon that cannot be read fails the build here
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = VersionLock(target.parent, recipe.name, recipe.version)  # BuildError if another build runs

@@ -346,11 +346,13 @@ def plan(recipe) -> Plan:
     phase order (row steps, then mining, then pairs and the row-local steps after it)."""
     names = tuple(recipe.steps) or tuple(n for n in DEFAULT_STEPS if n != "mine" or recipe.mining)
     where = "pipeline.steps"
-    unknown = [n for n in names if n not in STEPS]
+    unknown = list(dict.fromkeys(n for n in names if n not in STEPS))  # each once, in the recipe's order
     if unknown:
-        raise StepError(f"{where}: unknown step{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
-                        f"(the steps: {', '.join(STEPS)})")
-    twice = sorted({n for n in names if names.count(n) > 1})
+        shown = ", ".join(repr(n[:40]) + ("…" if len(n) > 40 else "") for n in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise StepError(f"{where}: unknown step{'s' * (len(unknown) > 1)} {shown}{more} (the steps: "
+                        f"{', '.join(STEPS)})")
+    twice = sorted(n for n, count in Counter(names).items() if count > 1)
     if twice:
         raise StepError(f"{where}: {', '.join(twice)} listed twice")
     missing = [n for n, s in STEPS.items() if not s.optional and n not in names]
