@@ -693,8 +693,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 lm = NgramModel.train(pairing.language_model_texts())
                 lm.save(tmp / LM_FILE)
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
-            with steps.driver("spin_detector"):
+            with steps.driver("spin_detector") as counts:
                 detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
+                calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
+                counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
                 keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
@@ -708,10 +710,12 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 counts.update({f"rows:{name}": len(rows) for name, rows in test_sets.items() if rows})
             calibration = None
             if recipe.real:
-                with steps.driver("calibration"):
-                    calibration = calibrate(texts(read_pairs(recipe.real.path)), recipe.noise, recipe.seed,
-                                            recipe.calibration_draws, lexicons.lexicon)
+                with steps.driver("calibration") as counts:
+                    restored = texts(read_pairs(recipe.real.path))
+                    calibration = calibrate(restored, recipe.noise, recipe.seed, recipe.calibration_draws,
+                                            lexicons.lexicon)
                     calibration["file"] = recipe.real.name
+                    counts.update(pairs=len(restored), draws=recipe.calibration_draws)
             resolved = recipe.resolved()
             real_summary = {"rows": len(real), "spun": sum(r["noisy"] != r["clean"] for r in real)} if real else None
             manifest = {
