@@ -1,6 +1,6 @@
 """Build orchestration: recipe → shards → paragraphs → dedup → pairs → splits → dist/<name>/<version>/.
 
-Streamed in two phases (see corpus/pipeline): workers run the row-local ops, this driver runs the barriers and
+Streamed in two phases (see corpus/pipeline): workers run the row-local steps, this driver runs the barriers and
 writes every byte, in reading order. Every input paragraph ends up either as the clean side of rows or counted
 under a drop reason. The version folder appears only complete: it is built in a temporary folder and renamed.
 """
