@@ -1,3 +1,3 @@
-from corpus.cli.main import app
+from corpus.cli import main
 
-app()
+main()
