@@ -57,15 +57,11 @@ def build(
                                   strict=strict, engine=engine, ray_address=ray_address)
     except BuildError as e:
         fail(f"build refused: {e}", 3)
-    except EngineError as e:
-        fail(f"build failed, nothing written: {e}", 3)
-    except PairsError as e:
-        fail(f"build failed, nothing written: {e}", 3)
     except LexiconError as e:
         fail(f"bad lexicon, nothing written: {e}", 2)
     except TemplateError as e:
         fail(f"build failed: card template {loaded.card_template}: {e}", 3)
-    except OSError as e:
+    except (EngineError, PairsError, OSError) as e:
         fail(f"build failed, nothing written: {e}", 3)
     except KeyboardInterrupt:
         fail("interrupted: nothing written (an earlier build of this version, if any, is untouched)", 130)
