@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -335,10 +336,10 @@ class Pairing:
         self.rows_by_split: Counter = Counter()
         self.documents_by_split: Counter = Counter()
         self.edit_kinds: Counter = Counter()
-        self.lm_texts = Lowest(LM_TEXTS)  # train clean texts: the baseline's language model is trained on them
-        self.validation_texts = Lowest(DETECTOR_TEXTS)  # validation clean texts: the spin detector's regression
-        self.test_sample = Lowest(RESULTS_SAMPLE)  # test rows: the card's baseline results
-        self.examples = Lowest(EXAMPLE_POOL)  # short spun rows: the card's examples
+        self.lm_texts = Lowest(LM_TEXTS, "clean")  # train clean texts: the baseline's language model's
+        self.validation_texts = Lowest(DETECTOR_TEXTS, "clean")  # validation clean texts: the detector's regression
+        self.test_sample = Lowest(RESULTS_SAMPLE, "id")  # test rows: the card's baseline results
+        self.examples = Lowest(EXAMPLE_POOL, "id")  # short spun rows: the card's examples
 
     def add(self, table: pa.Table) -> None:
         table = table.append_column("order", pa.array(range(self.rows, self.rows + table.num_rows), pa.int64()))
@@ -358,16 +359,15 @@ class Pairing:
             self.documents_by_split[item["split"]] += item["doc_count_distinct"]  # a document is in one batch
         split = table.column("split")
         train = table.filter(pc.equal(split, "train")).select(["clean", "rank"])
-        self.lm_texts.add(train, lambda r: r["clean"])
-        self.validation_texts.add(table.filter(pc.equal(split, "validation")).select(["clean", "rank"]),
-                                  lambda r: r["clean"])
+        self.lm_texts.add(train)
+        self.validation_texts.add(table.filter(pc.equal(split, "validation")).select(["clean", "rank"]))
         rows = table.select([c for c in table.column_names if c != "measures"])
-        self.test_sample.add(rows.filter(pc.equal(split, "test")), lambda r: r["id"])
+        self.test_sample.add(rows.filter(pc.equal(split, "test")))
         clean = table.column("clean")
         short = pc.and_(pc.and_(pc.greater(pc.list_value_length(table.column("edits")), 0),
                                 pc.invert(pc.match_substring(clean, "\n"))),
                         pc.and_(pc.greater_equal(pc.utf8_length(clean), 80), pc.less_equal(pc.utf8_length(clean), 320)))
-        self.examples.add(rows.filter(short), lambda r: r["id"])
+        self.examples.add(rows.filter(short))
 
     def language_model_texts(self) -> list[str]:
         return sorted(self.lm_texts.items())
@@ -396,29 +396,52 @@ class Pairing:
 
 
 class Lowest:
-    """The n rows of lowest rank seen so far (one per key), kept without holding every row."""
+    """The n rows of lowest (rank, key) seen so far, one per key (its lowest rank; the first seen on a tie), kept
+    as Arrow tables and cut back to n in one sort whenever 2n rows pile up: no row becomes a Python object until
+    the end."""
 
-    def __init__(self, n: int):
-        self.n = n
-        self.best: dict[str, dict] = {}
-        self.cutoff: int | None = None
+    def __init__(self, n: int, key: str):
+        self.n, self.key = n, key
+        self.parts: list[pa.Table] = []
+        self.size = 0
+        self.cutoff: int | None = None  # a row ranked at or above it cannot make the n
+        self.shrunk = True
 
-    def add(self, table: pa.Table, key) -> None:
+    def add(self, table: pa.Table) -> None:
         if self.cutoff is not None:
             table = table.filter(pc.less(table.column("rank"), pa.scalar(self.cutoff, pa.uint64())))
-        for row in table.to_pylist():
-            k = key(row)
-            if k not in self.best or row["rank"] < self.best[k]["rank"]:
-                self.best[k] = row
-        if len(self.best) > 2 * self.n:
-            kept = sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]
-            self.best, self.cutoff = dict(kept), kept[-1][1]["rank"] + 1
+        if table.num_rows:
+            self.parts.append(table)
+            self.size += table.num_rows
+            self.shrunk = False
+        if self.size > 2 * self.n:
+            self._shrink()
+            if self.size == self.n:
+                self.cutoff = self.parts[0].column("rank")[-1].as_py() + 1
+
+    def _shrink(self) -> None:
+        table = pa.concat_tables(self.parts)
+        table = table.take(pc.sort_indices(table, [("rank", "ascending"), (self.key, "ascending")]))  # stable
+        position = pa.array(np.arange(table.num_rows))
+        firsts = pa.table({"key": table.column(self.key), "at": position}).group_by("key", use_threads=False) \
+            .aggregate([("at", "min")]).column("at_min").to_numpy()
+        table = table.take(np.sort(firsts)[: self.n])
+        self.parts, self.size, self.shrunk = [table], table.num_rows, True
+
+    def table(self) -> pa.Table | None:
+        if not self.parts:
+            return None
+        if not self.shrunk:
+            self._shrink()
+        return self.parts[0]
 
     def values(self) -> list[dict]:
-        return [row for _, row in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
+        table = self.table()
+        return table.to_pylist() if table is not None else []
 
     def items(self) -> list[str]:
-        return [k for k, _ in sorted(self.best.items(), key=lambda kv: (kv[1]["rank"], kv[0]))[: self.n]]
+        table = self.table()
+        return table.column(self.key).to_pylist() if table is not None else []
 
 
 def read(recipe: Recipe, tmp: Path, engine, steps: Steps) -> Reading:
