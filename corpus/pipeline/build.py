@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ from corpus.dataset.writer import REJECTS_SCHEMA, ShardWriter, close_rejects, re
 from corpus.match.mine import TWINS, Miner, mine, pair_row
 from corpus.pipeline.engine import make_engine
 from corpus.pipeline.progress import over_shards, stage
-from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DRIVER, KEPT, PARAGRAPHS, RESPACED, SKIPPED, MakePairs, Plan,
+from corpus.pipeline.steps import (CLEAN_SIDE_REASONS, DRIVER, KEPT, RESPACED, SKIPPED, MakePairs, Plan,
                                    Context, ReadShard, Step, StepError, StepStats,
                                    plan as plan_steps)
 from corpus.pipeline.shards import plan, work_bytes
@@ -63,7 +64,6 @@ DETECTOR_TEXTS = 3_000  # distinct validation texts the spin detector is fitted 
 LM_TEXTS = 20_000  # distinct train texts (lowest rank) the baseline LM is trained on; the card says so
 EXAMPLE_POOL = 64  # lowest-hash candidates kept for the card's three examples
 SPILL_BYTES = 2 << 20  # kept text per spill file (phase two's unit; CORPUS_SPILL_BYTES, like CORPUS_SHARD_BYTES)
-CHUNK_ROWS = 50_000  # paragraph rows the driver turns into Python objects at a time
 MEASURED_ROWS = 20_000  # about this many rows (the lowest ranks) are measured for the card's noise statistics
 # raw paragraphs the miner sees: a caption or a paragraph dropped as a clean side may still copy a clean one
 MINABLE = frozenset({"", "spun", "duplicate", "near_duplicate", *CLEAN_SIDE_REASONS})
@@ -233,11 +233,9 @@ class Reading:
         self.near_files: list[str] = []
 
     def add(self, table: pa.Table) -> None:
-        documents: set = set()  # a document's paragraphs all come in the same table
-        for part in table.to_batches(max_chunksize=CHUNK_ROWS):  # Python objects for a slice at a time
-            self._count(part.to_pydict(), documents)
-        for source, _ in documents:
-            self.per_source[source]["documents"] += 1
+        self._count(table)
+        if self.miner is not None:
+            self.collect(table)
         reason = table.column("reason")
         dropped = table.filter(pc.not_equal(reason, ""))
         ids = pc.binary_join_element_wise(dropped.column("source"), dropped.column("doc_id"),
@@ -258,39 +256,54 @@ class Reading:
         if self.kept_bytes >= self.spill_bytes:
             self.spill()
 
-    def _count(self, rows: dict, documents: set) -> None:
-        for source, doc_id, index, text, reason, detail, _ in zip(*(rows[c] for c in PARAGRAPHS.names)):
-            if index == SKIPPED:
-                self.skipped.append({"source": source, "where": doc_id, "reason": detail})
-                continue
-            documents.add((source, doc_id))
-            counts = self.per_source[source]
-            counts["paragraphs"] += 1
-            if (source, doc_id) == self.real_doc:
-                if reason == "spun":
+    def _count(self, table: pa.Table) -> None:
+        """The accounting of a batch in a few group-bys (a document's paragraphs all come in one batch); only
+        the unreadable inputs and the real document's paragraphs become Python objects."""
+        skipped = pc.equal(table.column("index"), SKIPPED)
+        for row in table.filter(skipped).select(["source", "doc_id", "detail"]).to_pylist():
+            self.skipped.append({"source": row["source"], "where": row["doc_id"], "reason": row["detail"]})
+        table = table.filter(pc.invert(skipped))
+        reason = table.column("reason")
+        kept = pc.equal(reason, "")
+        per_source = pa.table({"source": table.column("source"), "doc_id": table.column("doc_id"),
+                               "kept": pc.cast(kept, pa.int64())}).group_by("source", use_threads=False).aggregate(
+            [("doc_id", "count"), ("kept", "sum"), ("doc_id", "count_distinct")])
+        for row in per_source.to_pylist():
+            counts = self.per_source[row["source"]]
+            counts["paragraphs"] += row["doc_id_count"]
+            if row["kept_sum"]:
+                counts["paired"] += row["kept_sum"]
+            counts["documents"] += row["doc_id_count_distinct"]
+        for item in pc.value_counts(reason.filter(pc.invert(kept))).to_pylist():
+            self.dropped[item["values"]] += item["counts"]
+        self.respaced += pc.sum(pc.and_(kept, pc.equal(table.column("detail"), RESPACED))).as_py() or 0
+        if self.real_doc is not None:
+            real = table.filter(pc.and_(pc.equal(table.column("source"), self.real_doc[0]),
+                                        pc.equal(table.column("doc_id"), self.real_doc[1])))
+            for index, text, why in zip(*(real.column(c).to_pylist() for c in ("index", "text", "reason"))):
+                if why == "spun":
                     self.real_spun[index] = text
-                elif not reason or reason in CLEAN_SIDE_REASONS:  # the page as it is: its captions are negatives
+                elif not why or why in CLEAN_SIDE_REASONS:  # the page as it is: its captions are negatives
                     self.real_kept.append((index, text))
-            if reason:
-                self.dropped[reason] += 1
-            else:
-                counts["paired"] += 1
-                self.respaced += detail == RESPACED
-        if self.miner is not None:
-            self.collect(rows)
 
-    def collect(self, rows: dict) -> None:
+    def collect(self, table: pa.Table) -> None:
         """Raw paragraphs for mining (all but headings, boilerplate and the too short or long), and the clean
         paragraphs dropped as exact duplicates (clean sources are read first, so a raw page's copy of a clean
         paragraph is the one dropped, and the clean one is in the spill files)."""
-        for source, doc_id, index, text, reason, detail in zip(
-                *(rows[c] for c in ("source", "doc_id", "index", "text", "reason", "detail"))):
-            if source in self.raw_sources and index != SKIPPED and reason in MINABLE:
+        reason = table.column("reason")
+        raw = pc.and_(pc.and_(pc.is_in(table.column("source"), pa.array(sorted(self.raw_sources), pa.string())),
+                              pc.not_equal(table.column("index"), SKIPPED)),
+                      pc.is_in(reason, pa.array(sorted(MINABLE), pa.string())))
+        wanted = pc.or_(raw, pc.is_in(reason, pa.array(["duplicate", "near_duplicate"])))
+        rows = table.filter(wanted).select(["source", "doc_id", "index", "text", "reason", "detail"]).to_pydict()
+        for is_raw, source, doc_id, index, text, reason, detail in zip(
+                raw.filter(wanted).to_pylist(), *rows.values()):
+            if is_raw:
                 self.miner.add_raw(source, doc_id, index, text)
                 self.raw_kept.append(not reason)
             elif reason == "duplicate":
                 self.twins.append((detail, source, doc_id, index))
-            elif reason == "near_duplicate":
+            else:
                 self.near.append((source, doc_id, index, text))
         if len(self.twins) + len(self.near) >= TWIN_ROWS:
             self.spill_twins()
@@ -369,7 +382,9 @@ class Pairing:
                         pc.and_(pc.greater_equal(pc.utf8_length(clean), 80), pc.less_equal(pc.utf8_length(clean), 320)))
         self.examples.add(rows.filter(short))
 
+    @cached_property
     def language_model_texts(self) -> list[str]:
+        """Sorted once the rows are all in (the LM, the detector and the card read them)."""
         return sorted(self.lm_texts.items())
 
     def detector_texts(self) -> list[str]:
@@ -619,9 +634,9 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Det
 
     held = pairing.detector_texts()
     if len(held) < 40:  # a tiny recipe: calibrate on train paragraphs (in-sample; build.json says so)
-        held = pairing.language_model_texts()
+        held = pairing.language_model_texts
     try:
-        detector = train_detector(pairing.language_model_texts(), held, lexicon, spin_one, recipe.seed,
+        detector = train_detector(pairing.language_model_texts, held, lexicon, spin_one, recipe.seed,
                                   tone_policy=recipe.tone_marks)
     except ValueError as e:
         raise BuildError(f"cannot train the spin detector: {e}") from None
@@ -712,8 +727,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
             with steps.driver("language_model") as counts:
-                counts["texts"] = len(pairing.language_model_texts())
-                lm = NgramModel.train(pairing.language_model_texts())
+                counts["texts"] = len(pairing.language_model_texts)
+                lm = NgramModel.train(pairing.language_model_texts)
                 lm.save(tmp / LM_FILE)
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
