@@ -19,7 +19,8 @@ ENGINES = ("local", "ray")
 
 class LocalEngine:
     """A process pool per map, forked from the driver as it is at that moment: workers see what the driver has
-    built so far (the language model for the card's baselines) without it being pickled."""
+    built so far, the task itself included, without it being pickled (a task may hold n-gram tables of hundreds
+    of MB); only the items and the results travel through pipes."""
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
@@ -34,11 +35,16 @@ class LocalEngine:
         if self.workers == 1:
             yield from map(task, items)
             return
-        pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
+        global _TASK
+        _TASK = task  # the workers are forked now, each with the task in its copy of this module
+        try:
+            pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
+        finally:
+            _TASK = None
         try:
             window: deque = deque()
             for item in items:
-                window.append(pool.apply_async(task, (item,)))
+                window.append(pool.apply_async(_run, (item,)))
                 if len(window) >= 2 * self.workers:
                     yield window.popleft().get()
             while window:
@@ -46,6 +52,13 @@ class LocalEngine:
         finally:
             pool.terminate()
             pool.join()
+
+
+_TASK: Callable | None = None  # the task of the map whose pool is being forked
+
+
+def _run(item):
+    return _TASK(item)
 
 
 class RayEngine:
