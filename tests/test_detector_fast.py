@@ -78,7 +78,8 @@ def test_hash_index_finds_what_a_binary_search_finds(tables):
     rng = np.random.default_rng(3)
     for table, index in zip(tables.tables, tables.indexes):
         keys = table["keys"]
-        query = np.r_[keys[rng.integers(0, len(keys), 5000)], rng.integers(1, 2**63, 5000, dtype=np.int64).astype(np.uint64)]
+        query = np.r_[keys[rng.integers(0, len(keys), 5000)],
+                      rng.integers(1, 2**63, 5000, dtype=np.int64).astype(np.uint64)]
         assert np.array_equal(index["keys"].find(query), at_sorted(keys, query))
     assert np.array_equal(_HashIndex(np.zeros(0, np.uint64)).find(query[:10]), np.full(10, -1))
 
@@ -133,3 +134,28 @@ def test_features_of_a_batch_labelled_again_with_another_lexicon(tables, paragra
     assert np.array_equal(np.delete(with_full, column, 1), np.delete(fresh, column, 1))
     alone = np.concatenate([features(tables, [t], full) for t in texts[:10]])
     assert np.array_equal(alone, with_full[:10])
+
+
+def test_top_mean_matches_sorting_each_paragraph(tables, paragraphs):
+    """The mean of the k largest surprisals of each paragraph, ties (rounded values) and short paragraphs
+    included, as sorting each paragraph's values gives it."""
+    texts = paragraphs[1600:1700] + ["Điều 5.", ""]
+    history, nxt = histories(tables, texts)
+    group = np.repeat(np.arange(len(texts)), [len(plain_ids(tables, t)) - 1 for t in texts])
+    for values in (-tables.next_logprob(history, nxt), np.round(-tables.next_logprob(history, nxt))):
+        for k in (1, 3, 5):
+            plain = [sum(sorted(values[group == g], reverse=True)[:k]) / max(min((group == g).sum(), k), 1)
+                     for g in range(len(texts) + 2)]
+            assert detector._top_mean(group, values, len(texts) + 2, k).tolist() == plain
+
+
+def test_hash_index_with_keys_pushed_past_the_end():
+    """Keys whose home slots crowd the table's end wrap round to its start and are still found (and only they)."""
+    top = np.iinfo(np.uint64).max
+    keys = np.sort(np.r_[np.arange(top - 7, top + 1, dtype=np.uint64), np.arange(1, 4, dtype=np.uint64)])
+    index = _HashIndex(keys)
+    assert np.array_equal(index.find(keys), np.arange(len(keys)))
+    absent = np.array([0, 4, top - 8, 2**63], np.uint64)
+    assert np.array_equal(index.find(absent), np.full(len(absent), -1))
+    with pytest.raises(ValueError):
+        _HashIndex(keys[::-1])

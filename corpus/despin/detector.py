@@ -114,7 +114,7 @@ def _features(tables: NgramTables, texts: list[str]) -> np.ndarray:
     starts = np.cumsum(lengths + 2 * _HISTORY + 2) - lengths - _HISTORY - 2  # a[0]
     ends = starts + lengths - 1  # a[-1], the closing boundary
     paragraph = np.repeat(np.arange(len(texts)), lengths - 1)
-    scored = np.arange(len(paragraph)) + np.repeat(starts + 1 - (np.cumsum(lengths - 1) - (lengths - 1)), lengths - 1)
+    scored = np.arange(len(paragraph)) + np.repeat(starts + 1 - np.cumsum(lengths - 1) + lengths - 1, lengths - 1)
     lp = tables.next_logprob(_histories(flat, scored), flat[scored])
     base = np.zeros(len(flat))
     base[scored] = lp
@@ -181,17 +181,21 @@ def _histories(flat: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def _top_mean(group: np.ndarray, values: np.ndarray, groups: int, k: int) -> np.ndarray:
-    """Mean of the k largest values of each group (groups without values: 0)."""
-    if not len(values):
-        return np.zeros(groups)
-    order = np.lexsort((-values, group))
-    g = group[order]
-    first = np.searchsorted(g, g, side="left")
-    rank = np.arange(len(g)) - first
-    keep = rank < k
-    total = np.bincount(g[keep], values[order][keep], groups)
-    count = np.bincount(g[keep], minlength=groups)
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    """Mean of the k largest values of each group (groups without values: 0); `group` ascending, values finite.
+    The largest are taken one at a time (a maximum per group, which is then set aside): a lexsort of every value
+    took a tenth of features()."""
+    count = np.bincount(group, minlength=groups)
+    starts = np.cumsum(count) - count
+    left, total, top = values.astype(np.float64), np.zeros(groups), np.full(groups, np.nan)
+    for i in range(min(k, int(count.max(initial=0)))):
+        has = np.flatnonzero(count > i)  # a group with fewer values adds only set-aside ones (-inf) to its neighbour
+        top[has] = np.maximum.reduceat(left, starts[has])
+        total[has] += top[has]
+        at = np.flatnonzero(left == top[group])
+        at = at[np.r_[True, group[at][1:] != group[at][:-1]]] if len(at) else at  # the first of a tie only
+        left[at] = -np.inf
+        top[has] = np.nan
+    return np.where(count > 0, total / np.maximum(np.minimum(count, k), 1), 0.0)
 
 
 def _median(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
