@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -337,8 +337,31 @@ class Detector:
         return cls(NgramTables.load(folder / MODEL_FILE), settings, lexicon)
 
 
+@dataclass(frozen=True)
+class SpinHeld:
+    """(part, artifacts, [(i, text)]) -> each text spun with `half` (row-local: a build spins on its workers)."""
+
+    half: Lexicon
+    spin_one: Callable
+
+    def __call__(self, job: tuple) -> list[str]:
+        part, artifacts, chunk = job
+        return [self.spin_one(t, self.half, artifacts, f"{part}/{i}/{artifacts}") for i, t in chunk]
+
+
+@dataclass(frozen=True)
+class Features:
+    """A batch of texts -> their FEATURES rows (row-local; the local engine forks the tables to its workers)."""
+
+    tables: NgramTables
+    outputs: OutputFinder
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return features(self.tables, texts, self.outputs)
+
+
 def train(clean_texts: Sequence[str], held_texts: Sequence[str], lexicon: Lexicon, spin_one, seed: int,
-          fpr: float = FPR, tone_policy: str = "old") -> Detector:
+          fpr: float = FPR, tone_policy: str = "old", map_: Callable = map) -> Detector:
     """Train the n-gram tables on `clean_texts` (a build's train split) and the regression on `held_texts`
     (clean paragraphs of other documents: its validation split), half of them to fit, half to calibrate.
 
@@ -352,18 +375,21 @@ def train(clean_texts: Sequence[str], held_texts: Sequence[str], lexicon: Lexico
     other = OutputFinder(halves["b"])
     held = [t for t in held_texts if paragraph_kind(t) == BODY]
     parts = {"fit": held[0::2], "calibrate": held[1::2]}
-    data = {}
-    for part, texts in parts.items():
-        rows, labels = list(texts), [0] * len(texts)
-        for artifacts in (False, True):
-            for i, t in enumerate(texts):
-                noisy = spin_one(t, halves["a"], artifacts, f"{part}/{i}/{artifacts}")
-                if noisy != t:
-                    rows.append(noisy)
-                    labels.append(1)
-        x = np.concatenate([features(tables, rows[i : i + 512], other) for i in range(0, len(rows), 512)]) \
-            if rows else np.zeros((0, len(FEATURES)))
-        data[part] = (x, np.array(labels))
+    # spinning and features in chunks through map_ (an engine's map), in order: the same rows for any workers
+    jobs = [(part, artifacts, list(enumerate(texts))[k : k + 256]) for part, texts in parts.items()
+            for artifacts in (False, True) for k in range(0, len(texts), 256)]
+    rows = {part: (list(texts), [0] * len(texts)) for part, texts in parts.items()}
+    for (part, _, chunk), spun in zip(jobs, map_(SpinHeld(halves["a"], spin_one), jobs)):
+        for (_, t), noisy in zip(chunk, spun):
+            if noisy != t:
+                rows[part][0].append(noisy)
+                rows[part][1].append(1)
+    batches = [(part, texts[i : i + 512]) for part, (texts, _) in rows.items() for i in range(0, len(texts), 512)]
+    x = {part: [] for part in parts}
+    for (part, _), found in zip(batches, map_(Features(tables, other), [b for _, b in batches])):
+        x[part].append(found)
+    data = {part: (np.concatenate(x[part]) if x[part] else np.zeros((0, len(FEATURES))), np.array(rows[part][1]))
+            for part in parts}
     x, y = data["fit"]
     if len(set(y.tolist())) < 2:
         raise ValueError("too few validation paragraphs to train the spin detector (need clean and spun ones)")

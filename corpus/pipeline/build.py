@@ -625,7 +625,7 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
                          "Nothing written")
 
 
-def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Detector:
+def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path, map_) -> Detector:
     """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
     def spin_one(text: str, half, artifacts: bool, key: str) -> str:
@@ -637,7 +637,7 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path) -> Det
         held = pairing.language_model_texts
     try:
         detector = train_detector(pairing.language_model_texts, held, lexicon, spin_one, recipe.seed,
-                                  tone_policy=recipe.tone_marks)
+                                  tone_policy=recipe.tone_marks, map_=map_)
     except ValueError as e:
         raise BuildError(f"cannot train the spin detector: {e}") from None
     detector.save(tmp)
@@ -732,7 +732,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 lm.save(tmp / LM_FILE)
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
-                detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp)
+                detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp, runner.map)
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
                 keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
