@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +25,7 @@ import pyarrow.compute as pc
 
 from corpus.dataset.features import FEATURES
 from corpus.match.dedup import Deduplicator, band_keys, shingle_sets
-from corpus.pipeline.pairs import document_rows
+from corpus.pipeline.pairs import pair_table
 from corpus.readers import DocumentIds, Skip
 from corpus.despin.detect import detect
 from corpus.spin.stats import MEASURES, measure
@@ -247,14 +246,8 @@ def _dedup(table: pa.Table, state) -> pa.Table:
 def _pairs(table: pa.Table, context: Context) -> pa.Table:
     """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
     recipe = context.recipe
-    rows = []
-    label = FEATURES["origin"].str2int  # the label document_rows gives, as the ClassLabel's index
-    lexicon = recipe.load_lexicons().lexicon
-    for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
-        kept = [(r["index"], r["text"]) for r in group]
-        rows += [{**row, "origin": label(row["origin"])}
-                 for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)]
-    return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
+    return pair_table(table, recipe.seed, recipe.noise, recipe.load_lexicons().lexicon, FEATURES.arrow_schema,
+                      FEATURES["origin"].str2int("synthetic"))
 
 
 def _split(table: pa.Table, context: Context) -> pa.Table:
