@@ -66,28 +66,31 @@ def pair_table(table: pa.Table, seed: int, settings: NoiseSettings, lexicon, sch
                origin: int) -> pa.Table:
     """document_rows of every document in a table of kept paragraphs (a document's paragraphs together, in order)
     as one Arrow table, built column by column: from_pylist over row dicts cost as much as the spinning."""
-    sources, doc_ids = table.column("source").to_pylist(), table.column("doc_id").to_pylist()
     at, paragraph, variant, clean, noisy, edits = [], [], [], [], [], []
-    keys = zip(sources, doc_ids, table.column("index").to_pylist(), table.column("text").to_pylist())
+    keys = zip(*(table.column(name).to_pylist() for name in ("source", "doc_id", "index", "text")))
     first = 0
     for (source, doc_id), group in groupby(keys, key=lambda r: r[:2]):
         kept = [(index, text) for _, _, index, text in group]
-        for row in variants(source, doc_id, kept, seed, settings, lexicon):
-            at.append(first)
-            paragraph.append(row[0])
-            variant.append(row[1])
-            clean.append(row[2])
-            noisy.append(row[3])
-            edits.append(row[4])
+        where = {index: (first + k, text) for k, (index, text) in enumerate(kept)}
+        for index, number, clean_text, noisy_text, row_edits in variants(source, doc_id, kept, seed, settings,
+                                                                          lexicon):
+            position, text = where[index]
+            at.append(position)
+            paragraph.append(index)
+            variant.append(number)
+            clean.append(None if clean_text is text else clean_text)  # None: the paragraph, taken in Arrow
+            noisy.append(None if noisy_text is clean_text else noisy_text)  # None: untouched
+            edits.append(row_edits)
         first += len(kept)
     at_array = pa.array(at, pa.int64())
     paragraphs, numbers = pa.array(paragraph, pa.int32()), pa.array(variant, pa.int32())
     source, doc_id = table.column("source").take(at_array), table.column("doc_id").take(at_array)
+    clean_column = pc.coalesce(pa.array(clean, pa.string()), table.column("text").take(at_array))
     columns = {
         "id": pc.binary_join_element_wise(source, doc_id, pc.cast(paragraphs, pa.string()),
                                           pc.cast(numbers, pa.string()), "/"),
-        "clean": pa.array(clean, pa.string()),
-        "noisy": pa.array(noisy, pa.string()),
+        "clean": clean_column,
+        "noisy": pc.coalesce(pa.array(noisy, pa.string()), clean_column),
         "origin": pa.array([origin] * len(at), pa.int64()),
         "source": source,
         "doc_id": doc_id,
