@@ -30,3 +30,23 @@ def test_pair_table_is_from_pylist_of_document_rows(law_paragraphs, wiki_article
     assert got.to_pylist() == pa.Table.from_pylist(expected, schema=schema).to_pylist()
     assert got.equals(pa.Table.from_pylist(expected, schema=schema))
     assert 0 < sum(r["clean"] != r["noisy"] for r in expected) < len(expected)  # spun and untouched rows both
+
+
+def test_spin_of_a_text_just_spun_is_that_of_a_fresh_one(law_paragraphs, wiki_articles):
+    """spin() keeps the last text's layout (its variants come one after the other): reusing it changes nothing."""
+    from corpus.spin import noise
+
+    texts = law_paragraphs[:200] + [a["text"][:3000] for a in wiki_articles[:20]]
+    lexicon, settings = default_lexicon(), NoiseSettings()
+    for i, text in enumerate(texts):
+        matches = lexicon.matches(text)
+        fresh = []
+        for variant in range(3):
+            noise._last_layout = (None, None)
+            fresh.append(noise.spin(text, RowRandom(i, variant), settings, lexicon, None, matches))
+        again = [noise.spin(text, RowRandom(i, variant), settings, lexicon, None, matches) for variant in range(3)]
+        assert again == fresh
+        commas = NoiseSettings(comma_space_rate=1.0)  # another mark pattern: never the cached layout
+        after = noise.spin(text, RowRandom(i), commas, lexicon, None, matches)
+        noise._last_layout = (None, None)
+        assert after == noise.spin(text, RowRandom(i), commas, lexicon, None, matches)
