@@ -56,4 +56,10 @@ def stable_hash(*parts: object) -> int:
 
 def unit_hash(*parts: object) -> float:
     """A stable number in [0, 1) for the given key parts."""
-    return stable_hash(*parts) / 2**64
+    return unit_of(RowRandom.key(*parts))
+
+
+def unit_of(key: bytes) -> float:
+    """unit_hash(*parts) from RowRandom.key(*parts): a caller hashing every paragraph of a document joins the
+    shared part once."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64

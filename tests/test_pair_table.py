@@ -50,3 +50,24 @@ def test_spin_of_a_text_just_spun_is_that_of_a_fresh_one(law_paragraphs, wiki_ar
         after = noise.spin(text, RowRandom(i), commas, lexicon, None, matches)
         noise._last_layout = (None, None)
         assert after == noise.spin(text, RowRandom(i), commas, lexicon, None, matches)
+
+
+def test_lexicon_matches_are_the_bounded_longest_matches(law_paragraphs, wiki_articles):
+    """matches() inlines bounded(): the plain reference filters the automaton's longest matches with it."""
+    from corpus.spin.lexicon import bounded
+
+    lexicon = default_lexicon()
+    for text in law_paragraphs[:300] + [a["text"] for a in wiki_articles[:20]]:
+        low = text.lower()
+        assert len(low) == len(text)
+        plain = [(last - n + 1, last + 1, key) for last, (n, key) in lexicon.automaton.iter_long(low)
+                 if bounded(low, last - n + 1, last + 1)]
+        assert lexicon.matches(text) == plain
+
+
+def test_unit_of_a_key_is_the_stable_hash_of_its_parts(law_paragraphs):
+    from corpus.rand import stable_hash, unit_hash, unit_of
+
+    for i, text in enumerate(law_paragraphs[:50]):
+        parts = (20261126, "vi-legal", text[:30], i, "spun")
+        assert unit_of(RowRandom.key(*parts)) == unit_hash(*parts) == stable_hash(*parts) / 2**64

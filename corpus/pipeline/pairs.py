@@ -13,7 +13,7 @@ from itertools import groupby
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from corpus.rand import RowRandom, unit_hash
+from corpus.rand import RowRandom, unit_hash, unit_of
 from corpus.spin.noise import NoiseSettings, seo_title, spin
 from corpus.spin.lexicon import default_lexicon
 from corpus.text.quality import ends_sentence
@@ -23,14 +23,13 @@ def variants(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: 
              lexicon=None):
     """(index, variant, clean, noisy, edits) of each row of the kept paragraphs (index, text) of one document, in
     paragraph order."""
-    by_index = dict(paragraphs)
-    spun = {i: unit_hash(seed, source, doc_id, i, "spun") < settings.paragraph_rate for i, _ in paragraphs}
+    by_index, prefix = dict(paragraphs), RowRandom.key(seed, source, doc_id, "")
+    spun = {i: unit_of(prefix + f"{i}\x1fspun".encode()) < settings.paragraph_rate for i, _ in paragraphs}
     spun_indices = [i for i, _ in paragraphs if spun[i]]
     titled = spun_indices[0] if spun_indices and unit_hash(seed, source, doc_id, "seo") < \
         settings.seo_title_rate else None  # an SEO title line sits above the page's first spun paragraph
     lexicon = default_lexicon() if lexicon is None else lexicon
     found: dict[str, list] = {}  # the lexicon's matches per text: every variant of a paragraph has the same
-    prefix = RowRandom.key(seed, source, doc_id, "")
     for index, text in paragraphs:
         if not spun[index]:
             yield index, 0, text, text, []
