@@ -94,8 +94,8 @@ _last_layout: tuple = (None, None)
 
 def _layout(clean: str, lexicon: Lexicon, matches, comma: bool) -> tuple[list, list]:
     """What spin() finds in a text before it draws: the candidates (lexicon matches and special spans, in order)
-    and the marks it may space (offset, mark, ends the paragraph, numbers a clause). Kept for the last text, as a
-    paragraph's variants are spun one after the other (a fifth of spin's time is finding these)."""
+    and the marks it may space (offset, mark, ends the paragraph, numbers a clause). Kept for the last text: a
+    paragraph's variants are spun one after the other, and the second one skips this search."""
     global _last_layout
     key, found = _last_layout
     if key is not None and key[0] == clean and key[1] is lexicon and key[2] is matches and key[3] == comma:
