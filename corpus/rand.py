@@ -22,15 +22,30 @@ def _more(seed: bytes):
                                                           digest_size=64).digest()))
 
 
+def _draws(seed: bytes):
+    first = map(_SCALE.__mul__, _UNPACK(hashlib.blake2b(seed, digest_size=64).digest()))
+    return itertools.chain(first, itertools.chain.from_iterable(_more(seed))).__next__
+
+
 class RowRandom:
     """random() -> a float in [0, 1); the only method the noise model draws from."""
 
     __slots__ = ("random",)
 
     def __init__(self, *key: object):
-        seed = "\x1f".join(map(str, key)).encode()
-        first = map(_SCALE.__mul__, _UNPACK(hashlib.blake2b(seed, digest_size=64).digest()))
-        self.random = itertools.chain(first, itertools.chain.from_iterable(_more(seed))).__next__
+        self.random = _draws(RowRandom.key(*key))
+
+    @staticmethod
+    def key(*key: object) -> bytes:
+        """The seed of RowRandom(*key): a caller seeding every row of a document joins the shared part once."""
+        return "\x1f".join(map(str, key)).encode()
+
+    @classmethod
+    def seeded(cls, seed: bytes) -> RowRandom:
+        """RowRandom(*key) from RowRandom.key(*key)."""
+        self = cls.__new__(cls)
+        self.random = _draws(seed)
+        return self
 
 
 def stable_hash(*parts: object) -> int:
@@ -41,4 +56,10 @@ def stable_hash(*parts: object) -> int:
 
 def unit_hash(*parts: object) -> float:
     """A stable number in [0, 1) for the given key parts."""
-    return stable_hash(*parts) / 2**64
+    return unit_of(RowRandom.key(*parts))
+
+
+def unit_of(key: bytes) -> float:
+    """unit_hash(*parts) from RowRandom.key(*parts): a caller hashing every paragraph of a document joins the
+    shared part once."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64

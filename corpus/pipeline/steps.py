@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +25,7 @@ import pyarrow.compute as pc
 
 from corpus.dataset.features import FEATURES
 from corpus.match.dedup import Deduplicator, band_keys, shingle_sets
-from corpus.pipeline.pairs import document_rows
+from corpus.pipeline.pairs import pair_table
 from corpus.readers import DocumentIds, Skip
 from corpus.despin.detect import detect
 from corpus.spin.stats import MEASURES, measure
@@ -247,14 +246,8 @@ def _dedup(table: pa.Table, state) -> pa.Table:
 def _pairs(table: pa.Table, context: Context) -> pa.Table:
     """Synthetic pairs of the kept paragraphs; a document's paragraphs arrive together, in order."""
     recipe = context.recipe
-    rows = []
-    label = FEATURES["origin"].str2int  # the label document_rows gives, as the ClassLabel's index
-    lexicon = recipe.load_lexicons().lexicon
-    for (source, doc_id), group in groupby(table.to_pylist(), key=lambda r: (r["source"], r["doc_id"])):
-        kept = [(r["index"], r["text"]) for r in group]
-        rows += [{**row, "origin": label(row["origin"])}
-                 for row in document_rows(source, doc_id, kept, recipe.seed, recipe.noise, lexicon)]
-    return pa.Table.from_pylist(rows, schema=FEATURES.arrow_schema)
+    return pair_table(table, recipe.seed, recipe.noise, recipe.load_lexicons().lexicon, FEATURES.arrow_schema,
+                      FEATURES["origin"].str2int("synthetic"))
 
 
 def _split(table: pa.Table, context: Context) -> pa.Table:
@@ -278,17 +271,20 @@ MEASURES_TYPE = pa.struct([(m, pa.int32()) for m in MEASURES])
 
 def _measure(table: pa.Table, context: Context) -> pa.Table:
     """Noise measures of the rows whose rank falls in the lowest `share` (the sample the card's statistics are
-    drawn from: the same rows at any worker count); the others measure all zeros."""
+    drawn from: the same rows at any worker count); the others measure all zeros, as do untouched rows. Built
+    as one int32 column per measure: a struct array from row dicts cost more than measuring."""
     share = context.measure_share
     cutoff = int(share * 2**64)
     ranks = table.column("rank").to_numpy()
     sampled = ranks < cutoff if share < 1 else np.ones(len(ranks), dtype=bool)
+    sampled &= ~pc.equal(table.column("clean"), table.column("noisy")).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(sampled)
-    values = [dict.fromkeys(MEASURES, 0)] * table.num_rows
+    values = np.zeros((len(MEASURES), table.num_rows), dtype=np.int32)
     pairs = zip(table.column("clean").take(rows).to_pylist(), table.column("noisy").take(rows).to_pylist())
-    for row, (clean, noisy) in zip(rows.tolist(), pairs):
-        values[row] = measure(clean, noisy)
-    return table.append_column("measures", pa.array(values, MEASURES_TYPE))
+    values[:, rows] = np.array([list(measure(clean, noisy).values()) for clean, noisy in pairs],
+                               dtype=np.int32).reshape(-1, len(MEASURES)).T
+    measures = pa.StructArray.from_arrays(list(values), fields=list(MEASURES_TYPE))
+    return table.append_column("measures", measures)
 
 
 STEPS = {step.name: step for step in (

@@ -117,10 +117,10 @@ class Lexicon:
         low = text.lower()
         if len(low) != len(text):  # a few non-Vietnamese letters grow when lower-cased ("İ"); keep offsets
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        out = []
-        for last, (length, key) in self.automaton.iter_long(low):
+        out, size, in_word = [], len(low), _in_word
+        for last, (length, key) in self.automaton.iter_long(low):  # bounded(low, start, end), inlined
             start, end = last - length + 1, last + 1
-            if bounded(low, start, end):
+            if (start == 0 or not in_word(low[start - 1])) and (end == size or not in_word(low[end])):
                 out.append((start, end, key))
         return out
 

@@ -89,6 +89,30 @@ def _special_pattern() -> re.Pattern:
                       rf"|(?P<abbreviation>(?<!\w)(?:{abbrev})(?![\w\u0300-\u036f]))")
 
 
+_last_layout: tuple = (None, None)
+
+
+def _layout(clean: str, lexicon: Lexicon, matches, comma: bool) -> tuple[list, list]:
+    """What spin() finds in a text before it draws: the candidates (lexicon matches and special spans, in order)
+    and the marks it may space (offset, mark, ends the paragraph, numbers a clause). Kept for the last text: a
+    paragraph's variants are spun one after the other, and the second one skips this search."""
+    global _last_layout
+    key, found = _last_layout
+    if key is not None and key[0] == clean and key[1] is lexicon and key[2] is matches and key[3] == comma:
+        return found
+    candidates = list(lexicon.matches(clean) if matches is None else matches)
+    if _special_hint().search(clean):
+        found_special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
+        candidates = sorted(found_special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+    final_at = _final_stop(clean)
+    marks = [(at, clean[at], at in final_at,
+              (at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at))
+             for at in map(re.Match.start, (_PUNCT_COMMA if comma else _PUNCT).finditer(clean))]
+    found = candidates, marks
+    _last_layout = (clean, lexicon, matches, comma), found
+    return found
+
+
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),
          lexicon: Lexicon | None = None, title: str | None = None,
          matches: list[tuple[int, int, str]] | None = None) -> tuple[str, list[tuple]]:
@@ -109,10 +133,7 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
     changes: list[tuple] = []
     add = changes.append
     special: list[tuple[int, int]] = []  # protected and rewritten special spans: no punctuation edits inside
-    candidates = list(lexicon.matches(clean) if matches is None else matches)
-    if _special_hint().search(clean):
-        found_special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
-        candidates = sorted(found_special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+    candidates, marks = _layout(clean, lexicon, matches, settings.comma_space_rate > 0)
     last_end = -1
     for start, end, key in candidates:
         if start < last_end:
@@ -145,12 +166,9 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
 
     rates = {".": settings.inner_stop_space_rate, ",": settings.comma_space_rate}
     final_rate, clause_rate = settings.final_stop_space_rate, settings.clause_space_rate
-    final_at = _final_stop(clean)
-    for m in (_PUNCT_COMMA if settings.comma_space_rate > 0 else _PUNCT).finditer(clean):
-        at = m.start()
-        mark = clean[at]
-        rate = final_rate if at in final_at else rates.get(mark, clause_rate)
-        if rate <= 0 or ((at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at)):
+    for at, mark, final, enumerator in marks:
+        rate = final_rate if final else rates.get(mark, clause_rate)
+        if rate <= 0 or enumerator:
             continue
         if special and any(a < at < b for a, b in special):
             continue  # inside a URL, an e-mail address or a document number
