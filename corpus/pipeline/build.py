@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
@@ -640,7 +641,6 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path, map_) 
                                   tone_policy=recipe.tone_marks, map_=map_)
     except ValueError as e:
         raise BuildError(f"cannot train the spin detector: {e}") from None
-    detector.save(tmp)
     keep_detector(detector, str(tmp))
     return detector
 
@@ -704,7 +704,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
         lock.release()
         raise
     try:
-        with make_engine(engine, workers, ray_address) as runner:
+        # the models are compressed to disk by a thread (zlib lets go of the GIL) while the driver goes on
+        with make_engine(engine, workers, ray_address) as runner, ThreadPoolExecutor(1) as saving:
             reading, pairing, data_shards, mined = stream(recipe, tmp, runner, steps)
             _refuse_empty(recipe, reading, pairing)
             if strict and reading.skipped:
@@ -729,13 +730,16 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             with steps.driver("language_model") as counts:
                 counts["texts"] = len(pairing.language_model_texts)
                 lm = NgramModel.train(pairing.language_model_texts)
-                lm.save(tmp / LM_FILE)
+                saved = [saving.submit(lm.save, tmp / LM_FILE)]
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
                 detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp, runner.map)
+                saved.append(saving.submit(detector.save, tmp))
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
                 keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
+            for done in saved:  # on disk before the baselines: a Ray worker loads the models from there
+                done.result()  # and a model that could not be written fails the build here
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
                 if mined is not None and any(r["split"] == "test" for r in mined.rows):
