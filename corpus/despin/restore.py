@@ -38,6 +38,8 @@ class Restorer:
                     options = self.sources.setdefault(t.lower(), [])
                     if s.lower() != t.lower() and (s, g.rule) not in options:
                         options.append((s, g.rule))
+        self.words = {text: syllables(text) for key, options in self.sources.items()
+                      for text in (key, *(s for s, _ in options))}  # what _lexical scores, split once
         self.automaton = ahocorasick.Automaton()
         for key in self.sources:
             self.automaton.add_word(key, (len(key), key))
@@ -99,10 +101,10 @@ class Restorer:
                 continue
             left = syllables(noisy[max(0, start - 40) : start])[-2:]
             right = syllables(noisy[end : end + 40])[:2]
-            keep = self.lm.score([*left, *syllables(key), *right], len(left))
+            keep = self.lm.score([*left, *self.words[key], *right], len(left))
             best, best_score = None, keep + self.margin
             for source, rule in self.sources[key]:
-                s = self.lm.score([*left, *syllables(source), *right], len(left))
+                s = self.lm.score([*left, *self.words[source], *right], len(left))
                 if s > best_score:
                     best, best_score = (source, rule), s
             if best:
