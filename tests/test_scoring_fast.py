@@ -37,8 +37,8 @@ def plain_tally(inputs, predictions, references):
 def rows(seed_paragraphs, wiki_articles):
     """Real paragraphs as references; inputs and two systems' predictions that leave some rows alone, respace
     some (the same text to chrF), rewrite some and harm an untouched one."""
-    references = [p for _, p in seed_paragraphs] + [p for a in wiki_articles[:6] for p in a["text"].split("\n")
-                                                     if len(p) > 40]
+    wiki = [p for a in wiki_articles[:6] for p in a["text"].split("\n") if len(p) > 40]
+    references = [p for _, p in seed_paragraphs] + wiki
     inputs = [r.replace(" của ", " thuộc về ").replace(".", " .") if i % 3 else r for i, r in enumerate(references)]
     first = [s.replace(" .", ".") for s in inputs]  # fixes the spacing only
     second = [r if i % 2 else s.replace("Nam", "nam") for i, (s, r) in enumerate(zip(inputs, references))]
@@ -70,5 +70,6 @@ def test_score_memo_gives_the_plain_sum(law_paragraphs):
         for text in law_paragraphs[150:260]:
             words = syllables(text)[:30]
             for start in (0, 1, 2):
-                plain = sum(model.logprob(tuple(words[max(0, i - 2) : i]), words[i]) for i in range(start, len(words)))
+                plain = sum(model.logprob(tuple(words[max(0, i - 2) : i]), words[i])
+                            for i in range(start, len(words)))
                 assert model.score(words, start) == plain and math.isfinite(plain)

@@ -164,35 +164,42 @@ class _CHRF:
 
     @classmethod
     def _counted(cls, predictions: list[str], references: list[str]) -> list[int] | None:
-        """Rows whose sides are the same text (whitespace aside) match in every n-gram: only the others are
-        counted, each n-gram as one uint64 (its row's number above its characters' ranks in their alphabet, a
-        last bit telling the sides apart), so that one sort lines up each n-gram's copies on both sides. None if
-        that takes over 64 bits."""
+        """Rows whose sides are the same text (whitespace aside) match in every n-gram, and so do the n-grams
+        inside a stretch the two sides share (rapidfuzz's alignment): only the rest are counted, each n-gram as
+        one uint64 (its row's number above its characters' ranks in their alphabet, a last bit telling the sides
+        apart), so that one sort lines up each n-gram's copies on both sides. None if that takes over 64 bits."""
         import numpy as np
+        from rapidfuzz.distance import Indel
 
         hyp, ref = _stripped(predictions), _stripped(references)
         differ = [h != r for h, r in zip(hyp, ref)]
         hyp_len, ref_len = _lengths(hyp), _lengths(ref)
-        hyp_codes, hyp_apart = _code_points([h for h, d in zip(hyp, differ) if d])
-        ref_codes, ref_apart = _code_points([r for r, d in zip(ref, differ) if d])
+        pairs = [(h, r) for h, r, d in zip(hyp, ref, differ) if d]
+        hyp_codes, hyp_apart = _code_points([h for h, _ in pairs])
+        ref_codes, ref_apart = _code_points([r for _, r in pairs])
         alphabet, ranks = np.unique(np.concatenate([hyp_codes, ref_codes]), return_inverse=True)
         bits = max(1, len(alphabet).bit_length())
-        if cls.ORDER * bits + max(1, len(hyp_apart).bit_length()) + 1 > 64:
+        if cls.ORDER * bits + max(1, len(pairs).bit_length()) + 1 > 64:
             return None
+        shared = np.array([(row, b.a, b.b, b.size) for row, (h, r) in enumerate(pairs)
+                           for b in Indel.opcodes(h, r).as_matching_blocks() if b.size], np.int64).reshape(-1, 4)
+        hyp_cover = _covered(hyp_apart, shared[:, 0], shared[:, 1], shared[:, 3])
+        ref_cover = _covered(ref_apart, shared[:, 0], shared[:, 2], shared[:, 3])
         same = ~np.array(differ, bool)
         stats = []
         for n in range(1, cls.ORDER + 1):
             hyp_grams, ref_grams = np.maximum(hyp_len - n + 1, 0), np.maximum(ref_len - n + 1, 0)
-            keys = np.sort(np.concatenate([_gram_keys(ranks[:len(hyp_codes)], hyp_apart, n, bits) << np.uint64(1),
-                                           _gram_keys(ranks[len(hyp_codes):], ref_apart, n, bits) << np.uint64(1)
-                                           | np.uint64(1)]))
+            keys = np.sort(np.concatenate([
+                _gram_keys(ranks[:len(hyp_codes)], hyp_apart, hyp_cover, n, bits) << np.uint64(1),
+                _gram_keys(ranks[len(hyp_codes):], ref_apart, ref_cover, n, bits) << np.uint64(1) | np.uint64(1)]))
             grams = keys >> np.uint64(1)
             starts = np.flatnonzero(np.diff(grams, prepend=grams[:1] ^ np.uint64(1)))  # where each n-gram's run starts
             on_ref = np.add.reduceat((keys & np.uint64(1)).astype(np.int64), starts) if len(keys) else starts
             on_hyp = np.diff(starts, append=len(keys)) - on_ref
+            inside = np.maximum(shared[:, 3] - n + 1, 0).sum()  # n-grams of the shared stretches
+            matched = ref_grams[same].sum() + inside + np.minimum(on_hyp, on_ref).sum()
             # sacrebleu counts a row's hypothesis n-grams only when its reference has some of that order
-            stats += [int(hyp_grams[ref_grams > 0].sum()), int(ref_grams.sum()),
-                      int(ref_grams[same].sum() + np.minimum(on_hyp, on_ref).sum())]
+            stats += [int(hyp_grams[ref_grams > 0].sum()), int(ref_grams.sum()), int(matched)]
         return stats
 
     @classmethod
@@ -218,19 +225,32 @@ def _code_points(texts: list[str]):
     return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32), _lengths(texts)
 
 
-def _gram_keys(ranks, lengths, n: int, bits: int):
-    """One uint64 per character n-gram that fits inside its row: the row's number, then the n ranks."""
+def _covered(lengths, rows, starts, sizes):
+    """For each character of rows end to end: where the shared stretch it is in ends (0: in none)."""
+    import numpy as np
+
+    first = (np.cumsum(lengths) - lengths)[rows] + starts
+    covered = np.zeros(int(lengths.sum()), np.int64)
+    covered[np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = np.repeat(first + sizes,
+                                                                                                     sizes)
+    return covered
+
+
+def _gram_keys(ranks, lengths, covered, n: int, bits: int):
+    """One uint64 per character n-gram that fits inside its row and not inside a shared stretch: the row's number,
+    then the n ranks."""
     import numpy as np
 
     total = len(ranks)
-    row = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)
+    position = np.arange(total)
     starts = np.cumsum(lengths) - lengths
-    fits = np.arange(total) - np.repeat(starts, lengths) <= np.repeat(lengths, lengths) - n
+    at = np.flatnonzero((position - np.repeat(starts, lengths) <= np.repeat(lengths, lengths) - n)
+                        & (covered < position + n))
     padded = np.concatenate([ranks.astype(np.uint64), np.zeros(n, np.uint64)])
-    keys = row << np.uint64(n * bits)
+    keys = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)[at] << np.uint64(n * bits)
     for k in range(n):
-        keys |= padded[k:k + total] << np.uint64(k * bits)
-    return keys[fits]
+        keys |= padded[at + k] << np.uint64(k * bits)
+    return keys
 
 
 def scores(t: dict) -> dict:
