@@ -73,3 +73,24 @@ def test_score_memo_gives_the_plain_sum(law_paragraphs):
                 plain = sum(model.logprob(tuple(words[max(0, i - 2) : i]), words[i])
                             for i in range(start, len(words)))
                 assert model.score(words, start) == plain and math.isfinite(plain)
+
+
+def test_restorer_abbreviations_are_the_plain_scan(law_paragraphs):
+    """The restorer runs an expansion's pattern only on texts that hold it: the same changes as running them all,
+    on real paragraphs with the expansions put where the pattern's look-arounds decide (glued to a letter, before
+    a combining mark)."""
+    import re
+
+    from corpus.despin.restore import Restorer
+    from corpus.spin.lexicon import abbreviations
+
+    restorer = Restorer(None)
+    inverse = {v: k for k, v in abbreviations().items()}
+    expansions = list(inverse)
+    for i, text in enumerate(law_paragraphs[:40]):
+        e = expansions[i % len(expansions)]
+        for noisy in (f"{e} {text}", f"{text[:30]}{e}{text[30:]}", f"{text} {e}x", f"{e}\u0301 {text}", text):
+            plain = sorted((m.start(), m.end(), a) for expansion, a in inverse.items()
+                           for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?![\w\u0300-\u036f])", noisy))
+            _, edits = restorer.restore(noisy, force=True)
+            assert [(s, t, r) for s, t, _, _, kind, _, r in edits if kind == "abbreviation"] == plain

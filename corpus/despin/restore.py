@@ -44,7 +44,9 @@ class Restorer:
         for key in self.sources:
             self.automaton.add_word(key, (len(key), key))
         self.automaton.make_automaton()
-        self.expansions = {v: k for k, v in abbreviations().items()}
+        # (expansion, its pattern, abbreviation): the pattern is only run on a text that holds the expansion
+        self.expansions = [(e, re.compile(rf"(?<!\w){re.escape(e)}(?![\w\u0300-\u036f])"), a)
+                           for e, a in {v: k for k, v in abbreviations().items()}.items()]
 
     def detect(self, noisy: str) -> Detection:
         """The build's detector, or the surface detector with this restorer's language-model evidence."""
@@ -73,10 +75,11 @@ class Restorer:
         first, newline, _ = noisy.partition("\n")
         if newline and is_title_case(first):
             changes.append((0, len(first) + 1, "", "seo_title", "drop_title_line"))
+        glued = set()
         for m in _GLUED.finditer(noisy):
             changes.append((m.start(), m.start() + 1, "", "punct_space", "drop_space"))
             changes.append((m.end(), m.end(), "\n", "glue", "restore_break"))
-        glued = {m.start() for m in _GLUED.finditer(noisy)}
+            glued.add(m.start())
         for m in _SPACE_BEFORE.finditer(noisy):
             if m.start() not in glued:
                 changes.append((m.start(), m.end(), "", "punct_space", "drop_space"))
@@ -85,8 +88,8 @@ class Restorer:
         for m in _DOCNUM.finditer(noisy):
             changes.append((m.start(), m.end(), f"{m[1]}-{m[2]}/{m[3].replace(' / ', '/')}", "docnum",
                             "docnum_join"))
-        for expansion, abbreviation in self.expansions.items():
-            for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?![\w\u0300-\u036f])", noisy):
+        for expansion, pattern, abbreviation in self.expansions:
+            for m in pattern.finditer(noisy) if expansion in noisy else ():
                 changes.append((m.start(), m.end(), abbreviation, "abbreviation", f"abbreviations:{abbreviation}"))
         return realise(noisy, _first_wins(changes + lexical))
 
