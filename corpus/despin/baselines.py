@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.despin.evaluate import add_tallies, detector_scores, score, scores, tally
+from corpus.despin.evaluate import add_tallies, detector_scores, score, scores, tallies
 from corpus.rand import RowRandom
 from corpus.despin.detect import THRESHOLD, detect
 from corpus.despin.detector import Detector, load_detector
@@ -70,13 +70,12 @@ class ScoreChunk:
         restorer = load_restorer(self.lm_path)
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
         labels = restorer.judge.label(noisy)  # the detector is the costly part: once per restorer
-        out = {b: tally(noisy, predict(b, noisy, restorer, labels), clean) for b in BASELINES}
+        systems = {b: predict(b, noisy, restorer, labels) for b in BASELINES}
         if held_out:
             restorer = load_restorer(self.lm_path, self.other_half)
-            labels = restorer.judge.label(noisy)
-            out[OTHER_HALF] = tally(noisy, predict("lexicon", noisy, restorer, labels), clean)
-        out["detector"] = [s.score for s in labels]
-        return out
+            labels = restorer.judge.label(noisy)  # the held-out set's detector scores are this one's
+            systems[OTHER_HALF] = predict("lexicon", noisy, restorer, labels)
+        return {**tallies(noisy, systems, clean), "detector": [s.score for s in labels]}
 
 
 def results(test_sets: dict[str, list[dict]], lm_path: str, other_half: str | None = None, map_=map) -> dict:

@@ -81,35 +81,50 @@ def score(inputs: list[str], predictions: list[str], references: list[str]) -> d
 def tally(inputs: list[str], predictions: list[str], references: list[str]) -> dict:
     """The sums every metric of `score` is made of, for a chunk of rows. Chunks can be tallied in any worker and
     added up (`add_tallies`): the metrics of the sum are those of the whole, chrF included."""
+    return tallies(inputs, {"": predictions}, references)[""]
+
+
+def tallies(inputs: list[str], systems: dict[str, list[str]], references: list[str]) -> dict[str, dict]:
+    """tally() of each system's predictions of the same rows: the gold edits and the input's distances, the
+    costly part that does not depend on the predictions, are worked out once for them all."""
     n = len(inputs)
-    if not n == len(predictions) == len(references):
-        raise ValueError(f"lengths differ: {n} inputs, {len(predictions)} predictions, "
-                         f"{len(references)} references")
+    for predictions in systems.values():
+        if not n == len(predictions) == len(references):
+            raise ValueError(f"lengths differ: {n} inputs, {len(predictions)} predictions, "
+                             f"{len(references)} references")
     if not n:
         raise ValueError("nothing to score")
     input_dist = [_distances(s, r) for s, r in zip(inputs, references)]
+    gold = [set(token_edits(s, r)) for s, r in zip(inputs, references)]
+    common = {"rows": n, "ref_chars": sum(len(r) for r in references),
+              "ref_words": sum(len(r.split()) for r in references),
+              "input_char_errors": sum(c for c, _ in input_dist)}
+    return {name: _tally(inputs, predictions, references, input_dist, gold, common)
+            for name, predictions in systems.items()}
+
+
+def _tally(inputs, predictions, references, input_dist, gold, common) -> dict:
     # a prediction equal to its input (the identity baseline, untouched rows) costs nothing to re-measure
     pred_dist = [d if p == s else _distances(p, r)
                  for s, p, r, d in zip(inputs, predictions, references, input_dist)]
     tp = n_hyp = n_gold = 0
-    for source, prediction, reference in zip(inputs, predictions, references):
-        gold = set(token_edits(source, reference))
-        hyp = gold if prediction == reference else set(token_edits(source, prediction))
-        tp += len(gold & hyp)
+    for source, prediction, reference, edits in zip(inputs, predictions, references, gold):
+        hyp = edits if prediction == reference else set(token_edits(source, prediction))
+        tp += len(edits & hyp)
         n_hyp += len(hyp)
-        n_gold += len(gold)
+        n_gold += len(edits)
     # for each untouched row: did the model change it?
     untouched = [prediction != source for source, prediction, reference in zip(inputs, predictions, references)
                  if source == reference]
     return {
-        "rows": n,
+        "rows": common["rows"],
         "exact": sum(p == r for p, r in zip(predictions, references)),
         # corpus-level rates: errors summed over rows before dividing, so long paragraphs weigh more
-        "ref_chars": sum(len(r) for r in references),
-        "ref_words": sum(len(r.split()) for r in references),
+        "ref_chars": common["ref_chars"],
+        "ref_words": common["ref_words"],
         "char_errors": sum(c for c, _ in pred_dist),
         "word_errors": sum(w for _, w in pred_dist),
-        "input_char_errors": sum(c for c, _ in input_dist),
+        "input_char_errors": common["input_char_errors"],
         "true_edits": tp, "proposed_edits": n_hyp, "gold_edits": n_gold,
         "untouched": len(untouched), "harmed": sum(untouched),
         "chrf": _CHRF.extract(predictions, references),
@@ -141,7 +156,7 @@ class _CHRF:
     @classmethod
     def extract(cls, predictions: list[str], references: list[str]) -> list[int]:
         """[hypothesis n-grams, reference n-grams, matches] per order, summed over the rows: sacrebleu's numbers,
-        counted with numpy (about 3x faster), or by sacrebleu when the packing below does not fit."""
+        counted with numpy, or by sacrebleu when the packing below does not fit."""
         summed = cls._counted(predictions, references)
         if summed is None:
             summed = [sum(c) for c in zip(*cls.metric()._extract_corpus_statistics(predictions, [references]))]
@@ -149,25 +164,42 @@ class _CHRF:
 
     @classmethod
     def _counted(cls, predictions: list[str], references: list[str]) -> list[int] | None:
-        """Each n-gram as one uint64, its row's number above its characters' ranks in the chunk's alphabet, so
-        that np.unique counts them and np.intersect1d finds the matches. None if that takes over 64 bits."""
+        """Rows whose sides are the same text (whitespace aside) match in every n-gram, and so do the n-grams
+        inside a stretch the two sides share (rapidfuzz's alignment): only the rest are counted, each n-gram as
+        one uint64 (its row's number above its characters' ranks in their alphabet, a last bit telling the sides
+        apart), so that one sort lines up each n-gram's copies on both sides. None if that takes over 64 bits."""
         import numpy as np
+        from rapidfuzz.distance import Indel
 
-        hyp, hyp_len = _code_points(predictions)
-        ref, ref_len = _code_points(references)
-        alphabet, ranks = np.unique(np.concatenate([hyp, ref]), return_inverse=True)
+        hyp, ref = _stripped(predictions), _stripped(references)
+        differ = [h != r for h, r in zip(hyp, ref)]
+        hyp_len, ref_len = _lengths(hyp), _lengths(ref)
+        pairs = [(h, r) for h, r, d in zip(hyp, ref, differ) if d]
+        hyp_codes, hyp_apart = _code_points([h for h, _ in pairs])
+        ref_codes, ref_apart = _code_points([r for _, r in pairs])
+        alphabet, ranks = np.unique(np.concatenate([hyp_codes, ref_codes]), return_inverse=True)
         bits = max(1, len(alphabet).bit_length())
-        if cls.ORDER * bits + max(1, len(predictions).bit_length()) > 64:
+        if cls.ORDER * bits + max(1, len(pairs).bit_length()) + 1 > 64:
             return None
+        shared = np.array([(row, b.a, b.b, b.size) for row, (h, r) in enumerate(pairs)
+                           for b in Indel.opcodes(h, r).as_matching_blocks() if b.size], np.int64).reshape(-1, 4)
+        hyp_cover = _covered(hyp_apart, shared[:, 0], shared[:, 1], shared[:, 3])
+        ref_cover = _covered(ref_apart, shared[:, 0], shared[:, 2], shared[:, 3])
+        same = ~np.array(differ, bool)
         stats = []
         for n in range(1, cls.ORDER + 1):
             hyp_grams, ref_grams = np.maximum(hyp_len - n + 1, 0), np.maximum(ref_len - n + 1, 0)
-            h_keys, h_counts = np.unique(_gram_keys(ranks[:len(hyp)], hyp_len, n, bits), return_counts=True)
-            r_keys, r_counts = np.unique(_gram_keys(ranks[len(hyp):], ref_len, n, bits), return_counts=True)
-            _, h_at, r_at = np.intersect1d(h_keys, r_keys, assume_unique=True, return_indices=True)
+            keys = np.sort(np.concatenate([
+                _gram_keys(ranks[:len(hyp_codes)], hyp_apart, hyp_cover, n, bits) << np.uint64(1),
+                _gram_keys(ranks[len(hyp_codes):], ref_apart, ref_cover, n, bits) << np.uint64(1) | np.uint64(1)]))
+            grams = keys >> np.uint64(1)
+            starts = np.flatnonzero(np.diff(grams, prepend=grams[:1] ^ np.uint64(1)))  # where each n-gram's run starts
+            on_ref = np.add.reduceat((keys & np.uint64(1)).astype(np.int64), starts) if len(keys) else starts
+            on_hyp = np.diff(starts, append=len(keys)) - on_ref
+            inside = np.maximum(shared[:, 3] - n + 1, 0).sum()  # n-grams of the shared stretches
+            matched = ref_grams[same].sum() + inside + np.minimum(on_hyp, on_ref).sum()
             # sacrebleu counts a row's hypothesis n-grams only when its reference has some of that order
-            stats += [int(hyp_grams[ref_grams > 0].sum()), int(ref_grams.sum()),
-                      int(np.minimum(h_counts[h_at], r_counts[r_at]).sum())]
+            stats += [int(hyp_grams[ref_grams > 0].sum()), int(ref_grams.sum()), int(matched)]
         return stats
 
     @classmethod
@@ -175,28 +207,50 @@ class _CHRF:
         return cls.metric()._compute_score_from_stats(statistics).score
 
 
-def _code_points(texts: list[str]):
-    """The texts with their whitespace removed (as chrF reads them), as one array of code points, and lengths."""
+def _stripped(texts: list[str]) -> list[str]:
+    """The texts as chrF reads them: whitespace removed."""
+    return ["".join(t.split()) for t in texts]
+
+
+def _lengths(texts: list[str]):
     import numpy as np
 
-    joined = ["".join(t.split()) for t in texts]
-    return (np.frombuffer("".join(joined).encode("utf-32-le"), dtype=np.uint32),
-            np.fromiter(map(len, joined), np.int64, len(joined)))
+    return np.fromiter(map(len, texts), np.int64, len(texts))
 
 
-def _gram_keys(ranks, lengths, n: int, bits: int):
-    """One uint64 per character n-gram that fits inside its row: the row's number, then the n ranks."""
+def _code_points(texts: list[str]):
+    """The texts as one array of code points, and their lengths."""
+    import numpy as np
+
+    return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32), _lengths(texts)
+
+
+def _covered(lengths, rows, starts, sizes):
+    """For each character of rows end to end: where the shared stretch it is in ends (0: in none)."""
+    import numpy as np
+
+    first = (np.cumsum(lengths) - lengths)[rows] + starts
+    covered = np.zeros(int(lengths.sum()), np.int64)
+    covered[np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = np.repeat(first + sizes,
+                                                                                                     sizes)
+    return covered
+
+
+def _gram_keys(ranks, lengths, covered, n: int, bits: int):
+    """One uint64 per character n-gram that fits inside its row and not inside a shared stretch: the row's number,
+    then the n ranks."""
     import numpy as np
 
     total = len(ranks)
-    row = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)
+    position = np.arange(total)
     starts = np.cumsum(lengths) - lengths
-    fits = np.arange(total) - np.repeat(starts, lengths) <= np.repeat(lengths, lengths) - n
+    at = np.flatnonzero((position - np.repeat(starts, lengths) <= np.repeat(lengths, lengths) - n)
+                        & (covered < position + n))
     padded = np.concatenate([ranks.astype(np.uint64), np.zeros(n, np.uint64)])
-    keys = row << np.uint64(n * bits)
+    keys = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)[at] << np.uint64(n * bits)
     for k in range(n):
-        keys |= padded[k:k + total] << np.uint64(k * bits)
-    return keys[fits]
+        keys |= padded[at + k] << np.uint64(k * bits)
+    return keys
 
 
 def scores(t: dict) -> dict:

@@ -8,15 +8,18 @@ which is all the detector and the baseline restorer ask of it. Stored as a gzipp
 from __future__ import annotations
 
 import gzip
+import itertools
 import math
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+
+import numpy as np
 
 from corpus.text.tokens import SYLLABLE
 
 BACKOFF = math.log(0.4)
 BOUNDARY = "<s>"
+VOCABULARY = "\x00vocabulary"  # the key of the number of distinct words
 
 
 def syllables(text: str) -> list[str]:
@@ -27,30 +30,34 @@ class NgramModel:
     def __init__(self, counts: dict[str, int]):
         self.counts = counts
         self.total = counts.get("", 0) or 1
-        self.vocabulary = counts.get("\x00vocabulary", 0) or 1
+        self.vocabulary = counts.get(VOCABULARY, 0) or 1
+        self._scored: dict[tuple[str, ...], float] = {}  # score's memo of logprob
 
     @classmethod
     def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
-        counts: Counter = Counter()
-        vocabulary: set[str] = set()
-        count, join = counts.update, " ".join  # Counter.update of an iterable counts in C
-        for text in texts:
-            words = [BOUNDARY, *syllables(text), BOUNDARY]
-            vocabulary.update(words)
-            counts[""] += len(words)
-            count(words)
-            count(map(join, zip(words, words[1:])))
-            count(map(join, zip(words, words[1:], words[2:])))
-        if min_trigram > 1:
-            counts = Counter({k: v for k, v in counts.items() if k.count(" ") < 2 or v >= min_trigram})
-        counts["\x00vocabulary"] = len(vocabulary)
-        return cls(dict(counts))
+        """Counted with numpy over syllable ranks, not strings (about 2x faster than a Counter of joined keys).
+        The keys come out in sorted order, so save's sort is one linear pass."""
+        per_text = [SYLLABLE.findall(text) for text in texts]
+        if not per_text:
+            return cls({VOCABULARY: 0})
+        words, ranks, closing = _ranked(per_text)
+        keys, counts = _ngram_counts(ranks, closing, len(words) + 1, min_trigram)
+        model = {"": len(ranks), VOCABULARY: len(words)}
+        model.update(zip(_key_strings(words, keys, len(words) + 1), counts.tolist()))
+        return cls(model)
 
     def save(self, path: Path) -> None:
-        """Sorted lines and a gzip header without a timestamp: the same counts give the same bytes."""
-        text = "".join(f"{key}\t{self.counts[key]}\n" for key in sorted(self.counts))
+        """Sorted lines and a gzip header without a timestamp: the same counts give the same bytes. The lines
+        are formatted by pyarrow in one go (about 2x faster than an f-string per line)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        keys = sorted(self.counts)
+        values = pa.array(list(map(self.counts.__getitem__, keys)), pa.int64()).cast(pa.large_string())
+        values = pc.binary_join_element_wise(values, _large(""), _large("\n"))  # "value\n"
+        lines = pc.binary_join_element_wise(pa.array(keys, pa.large_string()), values, _large("\t"))
         with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as f:
-            f.write(text.encode("utf-8"))
+            f.write(_data(lines))
 
     @classmethod
     def load(cls, path: Path) -> NgramModel:
@@ -76,5 +83,80 @@ class NgramModel:
         return penalty + math.log((c.get(word, 0) + 0.1) / (self.total + 0.1 * self.vocabulary))
 
     def score(self, words: list[str], start: int = 0) -> float:
-        """Total log score of words[start:], each conditioned on the two words before it."""
-        return sum(self.logprob(tuple(words[max(0, i - 2) : i]), words[i]) for i in range(start, len(words)))
+        """Total log score of words[start:], each conditioned on the two words before it. Each word in its context
+        is scored once per model: the restorer asks for the same ones over and over (4 in 5 calls on a build's
+        test sample)."""
+        memo = self._scored
+        if len(memo) > 1 << 20:
+            memo.clear()
+        scores = []
+        for i in range(start, len(words)):
+            key = tuple(words[max(0, i - 2) : i + 1])  # history, then word
+            value = memo.get(key)
+            if value is None:
+                value = memo[key] = self.logprob(key[:-1], key[-1])
+            scores.append(value)
+        return sum(scores)
+
+
+def _ranked(per_text: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct lowercased words (with BOUNDARY) in string order, and every text as the ranks of its words
+    (from 1: 0 stands for no word) between boundaries, all texts end to end, with a mask of each closing boundary."""
+    flat = list(itertools.chain.from_iterable(per_text))
+    distinct = list(dict.fromkeys(flat))
+    lowered = [w.lower() for w in distinct]  # once per distinct syllable, not per occurrence
+    words = sorted({*lowered, BOUNDARY})
+    rank = {w: i for i, w in enumerate(words, 1)}
+    index = {w: i for i, w in enumerate(distinct)}
+    of_distinct = np.array([rank[w] for w in lowered], np.int64)
+    lengths = np.fromiter(map(len, per_text), np.int64, len(per_text)) + 2
+    ends = np.cumsum(lengths)
+    ranks = np.full(ends[-1], rank[BOUNDARY], np.int64)
+    inner = np.ones(ends[-1], bool)
+    inner[ends - lengths] = inner[ends - 1] = False
+    ranks[inner] = of_distinct[np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))]
+    closing = np.zeros(ends[-1], bool)
+    closing[ends - 1] = True
+    return words, ranks, closing
+
+
+def _ngram_counts(ranks: np.ndarray, closing: np.ndarray, base: int, min_trigram: int):
+    """The distinct 1-, 2- and 3-grams that do not run past a text's closing boundary, each as the ranks of its
+    words in base `base` padded with 0 to three digits (so that they sort as their keys do), and their counts."""
+    if base ** 3 >= 2 ** 63:
+        raise ValueError(f"{base - 1} distinct words: too many to count as trigrams in 64 bits")
+    bigrams = ranks[:-1] * base + ranks[1:]
+    trigrams = bigrams[:-1] * base + ranks[2:]
+    unigram_counts = np.bincount(ranks, minlength=base)
+    seen = np.flatnonzero(unigram_counts)
+    bi_keys, bi_counts = np.unique(bigrams[~closing[:-1]], return_counts=True)
+    tri_keys, tri_counts = np.unique(trigrams[~(closing[:-2] | closing[1:-1])], return_counts=True)
+    if min_trigram > 1:
+        tri_keys, tri_counts = tri_keys[tri_counts >= min_trigram], tri_counts[tri_counts >= min_trigram]
+    keys = np.concatenate([seen * base * base, bi_keys * base, tri_keys])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], np.concatenate([unigram_counts[seen], bi_counts, tri_counts])[order]
+
+
+def _key_strings(words: list[str], keys: np.ndarray, base: int) -> list[str]:
+    """The keys as the model stores them: their words joined by spaces."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vocabulary = pa.array(["", *words], pa.large_string())
+    digits = [keys // base ** (2 - i) % base for i in range(3)]
+    columns = [vocabulary.take(pa.array(d, mask=d == 0)) for d in digits]  # a null word is left out of the join
+    return pc.binary_join_element_wise(*columns, _large(" "), null_handling="skip").to_pylist()
+
+
+def _data(strings) -> bytes:
+    """A pyarrow string array's characters, end to end."""
+    offsets = np.frombuffer(strings.buffers()[1], np.int64)
+    return strings.buffers()[2].to_pybytes()[offsets[strings.offset]:offsets[strings.offset + len(strings)]]
+
+
+def _large(text: str):
+    """A pyarrow large_string scalar (large: a model's lines may pass the 2 GB that string offsets can address)."""
+    import pyarrow as pa
+
+    return pa.scalar(text, pa.large_string())

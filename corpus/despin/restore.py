@@ -38,11 +38,15 @@ class Restorer:
                     options = self.sources.setdefault(t.lower(), [])
                     if s.lower() != t.lower() and (s, g.rule) not in options:
                         options.append((s, g.rule))
+        self.words = {text: syllables(text) for key, options in self.sources.items()
+                      for text in (key, *(s for s, _ in options))}  # what _lexical scores, split once
         self.automaton = ahocorasick.Automaton()
         for key in self.sources:
             self.automaton.add_word(key, (len(key), key))
         self.automaton.make_automaton()
-        self.expansions = {v: k for k, v in abbreviations().items()}
+        # (expansion, its pattern, abbreviation): the pattern is only run on a text that holds the expansion
+        self.expansions = [(e, re.compile(rf"(?<!\w){re.escape(e)}(?![\w\u0300-\u036f])"), a)
+                           for e, a in {v: k for k, v in abbreviations().items()}.items()]
 
     def detect(self, noisy: str) -> Detection:
         """The build's detector, or the surface detector with this restorer's language-model evidence."""
@@ -71,10 +75,11 @@ class Restorer:
         first, newline, _ = noisy.partition("\n")
         if newline and is_title_case(first):
             changes.append((0, len(first) + 1, "", "seo_title", "drop_title_line"))
+        glued = set()
         for m in _GLUED.finditer(noisy):
             changes.append((m.start(), m.start() + 1, "", "punct_space", "drop_space"))
             changes.append((m.end(), m.end(), "\n", "glue", "restore_break"))
-        glued = {m.start() for m in _GLUED.finditer(noisy)}
+            glued.add(m.start())
         for m in _SPACE_BEFORE.finditer(noisy):
             if m.start() not in glued:
                 changes.append((m.start(), m.end(), "", "punct_space", "drop_space"))
@@ -83,8 +88,8 @@ class Restorer:
         for m in _DOCNUM.finditer(noisy):
             changes.append((m.start(), m.end(), f"{m[1]}-{m[2]}/{m[3].replace(' / ', '/')}", "docnum",
                             "docnum_join"))
-        for expansion, abbreviation in self.expansions.items():
-            for m in re.finditer(rf"(?<!\w){re.escape(expansion)}(?![\w\u0300-\u036f])", noisy):
+        for expansion, pattern, abbreviation in self.expansions:
+            for m in pattern.finditer(noisy) if expansion in noisy else ():
                 changes.append((m.start(), m.end(), abbreviation, "abbreviation", f"abbreviations:{abbreviation}"))
         return realise(noisy, _first_wins(changes + lexical))
 
@@ -99,10 +104,10 @@ class Restorer:
                 continue
             left = syllables(noisy[max(0, start - 40) : start])[-2:]
             right = syllables(noisy[end : end + 40])[:2]
-            keep = self.lm.score([*left, *syllables(key), *right], len(left))
+            keep = self.lm.score([*left, *self.words[key], *right], len(left))
             best, best_score = None, keep + self.margin
             for source, rule in self.sources[key]:
-                s = self.lm.score([*left, *syllables(source), *right], len(left))
+                s = self.lm.score([*left, *self.words[source], *right], len(left))
                 if s > best_score:
                     best, best_score = (source, rule), s
             if best:
