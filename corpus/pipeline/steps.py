@@ -189,7 +189,7 @@ def _fingerprint(table: pa.Table, context: Context) -> pa.Table:
     digests = [hashlib.blake2b(t.encode(), digest_size=16).digest() if ok else None for t, ok in zip(texts, live)]
     if recipe.dedup.enabled:  # only paragraphs still in the running: a dropped one costs no fingerprint
         running = np.flatnonzero(live)
-        offsets, hashes = shingle_sets([texts[i] for i in running], recipe.dedup.shingle)
+        offsets, hashes = shingle_sets(table.column("text").take(running), recipe.dedup.shingle)
         keys = band_keys(offsets, hashes, recipe.dedup.bands)
         shingles = pa.ListArray.from_arrays(_spread(np.diff(offsets), running, len(texts)),
                                             pa.array(hashes, pa.uint64()))
