@@ -163,22 +163,25 @@ def triage(text: str, raw: bool, recipe) -> list[tuple[str, str, str]]:
 
 
 def _paragraphs(table: pa.Table, context: Context) -> pa.Table:
-    """Columns, not a dict per paragraph: a document of a million one-letter lines costs its strings only."""
+    """Columns, not a dict per paragraph: a document of a million one-letter lines costs its strings only. A
+    document's paragraphs are added to the columns at once (a Python call per paragraph cost 8% of the step)."""
     recipe = context.recipe
-    columns = {name: [] for name in PARAGRAPHS.names}
-
-    def add(source, doc_id, index, text, reason, detail, origin):
-        for name, value in zip(PARAGRAPHS.names, (source, doc_id, index, text, reason, detail, origin)):
-            columns[name].append(value)
-
+    sources, doc_ids, indexes, texts, reasons, details, origins = columns = [[] for _ in PARAGRAPHS.names]
     for doc in table.to_pylist():
         if doc["text"] is None:
             where, reason = doc["where"].split("\t", 1)
-            add(doc["source"], where, SKIPPED, "", "unreadable_input", reason, where)
-            continue
-        for index, (text, reason, detail) in enumerate(triage(doc["text"], doc["raw"], recipe)):
-            add(doc["source"], doc["doc_id"], index, text, reason, detail, doc["where"])
-    return pa.table(columns, schema=PARAGRAPHS)
+            rows = [("", "unreadable_input", reason)]
+            doc_id, origin, first = where, where, SKIPPED
+        else:
+            rows = triage(doc["text"], doc["raw"], recipe)
+            doc_id, origin, first = doc["doc_id"], doc["where"], 0
+        sources += [doc["source"]] * len(rows)
+        doc_ids += [doc_id] * len(rows)
+        indexes += range(first, first + len(rows))
+        origins += [origin] * len(rows)
+        for column, values in zip((texts, reasons, details), zip(*rows)):
+            column += values
+    return pa.table(dict(zip(PARAGRAPHS.names, columns)), schema=PARAGRAPHS)
 
 
 def _fingerprint(table: pa.Table, context: Context) -> pa.Table:
