@@ -1,0 +1,41 @@
+"""The paragraphs step builds its table column by column, a document at a time: the same rows as one dict per
+paragraph from `triage`, on real Wikipedia articles, a raw page and an unreadable input."""
+
+import pyarrow as pa
+
+from corpus.config.recipe import load_recipe
+from corpus.pipeline.steps import DOCUMENTS, PARAGRAPHS, SKIPPED, Context, _paragraphs, triage
+from tests.conftest import SEED, TEXT_SOURCE, recipe_text
+
+
+def _plain(table, recipe):
+    rows = []
+    for doc in table.to_pylist():
+        if doc["text"] is None:
+            where, reason = doc["where"].split("\t", 1)
+            rows.append({"source": doc["source"], "doc_id": where, "index": SKIPPED, "text": "",
+                         "reason": "unreadable_input", "detail": reason, "origin": where})
+            continue
+        for i, (text, reason, detail) in enumerate(triage(doc["text"], doc["raw"], recipe)):
+            rows.append({"source": doc["source"], "doc_id": doc["doc_id"], "index": i, "text": text,
+                         "reason": reason, "detail": detail, "origin": doc["where"]})
+    return pa.Table.from_pylist(rows, schema=PARAGRAPHS)
+
+
+def test_paragraph_rows_equal_a_dict_per_paragraph(tmp_path, wiki_articles):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Một đoạn văn.", encoding="utf-8")
+    path = tmp_path / "recipe.toml"
+    path.write_text(recipe_text(TEXT_SOURCE), encoding="utf-8")
+    recipe = load_recipe(path)
+    source = recipe.sources[0].name
+    docs = [{"source": source, "doc_id": str(a["id"]), "text": a["text"], "raw": False, "where": f"wiki:{n}"}
+            for n, a in enumerate(wiki_articles)]
+    docs.insert(3, {"source": source, "doc_id": "", "text": None, "raw": False, "where": "bad.txt\tnot UTF-8"})
+    docs.append({"source": source, "doc_id": "seed", "text": SEED.read_text(encoding="utf-8"), "raw": True,
+                 "where": "seed.txt"})
+    docs.append({"source": source, "doc_id": "empty", "text": "", "raw": False, "where": "empty.txt"})
+    table = pa.Table.from_pylist(docs, schema=DOCUMENTS)
+    got = _paragraphs(table, Context(recipe))
+    assert got.num_rows > 1_000
+    assert got.equals(_plain(table, recipe))
