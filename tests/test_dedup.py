@@ -210,7 +210,7 @@ def test_the_whitespace_class_is_what_str_split_splits_at():
     """_syllables_flat turns these characters into " " before Arrow splits at " ": exactly str.isspace's."""
     import re
 
-    from corpus.match.dedup import _WHITESPACE
+    from corpus.text.tokens import WHITESPACE as _WHITESPACE
 
     every = "".join(map(chr, range(0x110000)))
     assert set(re.findall(_WHITESPACE, every)) | {" "} == {c for c in every if c.isspace()}

@@ -39,3 +39,18 @@ def test_paragraph_rows_equal_a_dict_per_paragraph(tmp_path, wiki_articles):
     got = _paragraphs(table, Context(recipe))
     assert got.num_rows > 1_000
     assert got.equals(_plain(table, recipe))
+
+
+def test_vietnamese_shares_equal_one_at_a_time(wiki_articles, law_paragraphs):
+    """The batch (a look-up per distinct token) gives each text the float vietnamese_share gives it, on Wikipedia
+    paragraphs, the civil code, and odd whitespace, capitals and empty texts; as a list or an Arrow array."""
+    from corpus.text.normalize import normalize
+    from corpus.text.quality import vietnamese_share, vietnamese_shares
+    from corpus.text.segment import segment
+
+    texts = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))] + law_paragraphs
+    texts += ["", " ", "UBND NATO", "b) c) d)", "người\tdân\u3000Hà\u2028Nội\x1cof the", "Khmer methyl hòa"]
+    expected = [vietnamese_share(t) for t in texts]
+    assert len(set(expected)) > 100
+    assert vietnamese_shares(texts).tolist() == expected
+    assert vietnamese_shares(pa.chunked_array([texts[:50], texts[50:]]).slice(7)).tolist() == expected[7:]

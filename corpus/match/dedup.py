@@ -15,13 +15,12 @@ from functools import lru_cache
 from itertools import chain
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
 from corpus.config.settings import DedupSettings  # declared with the recipe's other settings
 from corpus.text.memo import Memo
-from corpus.text.tokens import SYLLABLE
+from corpus.text.tokens import SYLLABLE, split_batch
 
 _CHUNK = 1 << 12  # shingles per MinHash matrix block (num_perm x CHUNK x 4 bytes: 2 MB, kept in cache)
 _ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x num_perm x 12 bytes
@@ -54,29 +53,21 @@ def _token_syllables(token: str) -> tuple[int, ...]:
 # SYLLABLE.findall(text.lower()): whitespace is never part of a syllable, and lower() looks no further than the token
 # (the final-sigma rule stops at whitespace).
 _token_hashes = Memo(_token_syllables)
-# What str.split() splits at besides " " (str.isspace; tests/test_dedup.py checks it against all of Unicode)
-_WHITESPACE = "[\t-\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 def _syllables_flat(texts) -> tuple[np.ndarray, np.ndarray]:
     """(lengths, flat): the hashes of SYLLABLE.findall(text.lower()) of each text (a list of str or an Arrow string
-    array), one after the other. Arrow cuts the texts into whitespace-separated tokens and finds the distinct ones;
-    only those are looked up (per token, a str.split() and a Python look-up cost more than the rest of shingling)."""
-    array = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, pa.large_string())
-    parts = pc.split_pattern(pc.replace_substring_regex(array, _WHITESPACE, " "), " ")
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
-    coded = pc.dictionary_encode(parts.flatten())
-    per_token = list(map(_token_hashes.__getitem__, coded.dictionary.to_pylist()))
+    array), one after the other. Only the batch's distinct tokens are looked up (per token, a str.split() and a
+    Python look-up cost more than the rest of shingling)."""
+    bounds, distinct, token = split_batch(texts)
+    per_token = list(map(_token_hashes.__getitem__, distinct))
     counts = np.fromiter(map(len, per_token), dtype=np.int64, count=len(per_token))
     values = np.fromiter(chain.from_iterable(per_token), dtype=np.uint64, count=int(counts.sum()))
-    token = coded.indices.to_numpy(zero_copy_only=False)
     per_use = counts[token]  # syllables of each token as it occurs
     ends = np.cumsum(per_use)
     first = (np.cumsum(counts) - counts)[token] - (ends - per_use)  # flat position -> its value: + position
     flat = values[np.repeat(first, per_use) + np.arange(int(ends[-1]) if len(ends) else 0)]
-    bounds = np.concatenate([[0], ends])[parts.offsets.to_numpy() - parts.offsets[0].as_py()]
-    return np.diff(bounds), flat
+    return np.diff(np.concatenate([[0], ends])[bounds]), flat
 
 
 def shingle_sets(texts, n: int) -> tuple[np.ndarray, np.ndarray]:

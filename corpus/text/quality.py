@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
 from corpus.text.memo import Memo
+from corpus.text.tokens import split_batch
 
 _CLOSERS = " ”\"’)]»"
 SENTENCE_END = frozenset(".!?…")
@@ -72,6 +75,16 @@ def vietnamese_share(text: str) -> float:
     both = sum(map(_TOKENS.__getitem__, text.split()))
     counted = both >> 32
     return (both & _LOW) / counted if counted else 0.0
+
+
+def vietnamese_shares(texts) -> np.ndarray:
+    """vietnamese_share of each text of a batch (a list of str or an Arrow string array): a look-up per distinct
+    token of the batch, not per token."""
+    bounds, distinct, codes = split_batch(texts)
+    both = np.fromiter(map(_TOKENS.__getitem__, distinct), dtype=np.uint64, count=len(distinct))[codes]
+    per_text = np.diff(np.concatenate([np.zeros(1, np.uint64), np.cumsum(both, dtype=np.uint64)])[bounds])
+    counted, found = per_text >> np.uint64(32), per_text & np.uint64(_LOW)
+    return np.where(counted > 0, found / np.maximum(counted, 1), 0.0)
 
 
 def respace(text: str) -> str:
