@@ -54,3 +54,37 @@ def test_vietnamese_shares_equal_one_at_a_time(wiki_articles, law_paragraphs):
     assert len(set(expected)) > 100
     assert vietnamese_shares(texts).tolist() == expected
     assert vietnamese_shares(pa.chunked_array([texts[:50], texts[50:]]).slice(7)).tolist() == expected[7:]
+
+
+def _plain_segment(text):
+    """segment as first written: every line's kind asked for in split_paragraphs, every part's again."""
+    import re
+
+    from corpus.text.segment import _STOPS, BODY, paragraph_kind, unglue
+
+    blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
+    blocks = [b for b in blocks if b]
+    inner = [ln for b in blocks for ln in b[:-1]]
+    stopped = sum(1 for ln in inner if ln[-1] in _STOPS)
+    wrapped = sum(1 for ln in inner if ln[-1] not in _STOPS and paragraph_kind(ln) == BODY)
+    paragraphs = [" ".join(b) for b in blocks] if len(blocks) > 1 and wrapped > stopped else [
+        ln for b in blocks for ln in b]
+    return [(paragraph_kind(part), part) for para in paragraphs for part in unglue(para)]
+
+
+def test_segment_equals_the_plain_computation_on_laws_and_wikipedia(wiki_articles):
+    """segment asks for a line's kind once (a memo shared with split_paragraphs): the same paragraphs and kinds
+    on Vietnamese laws (hard-wrapped and not), Wikipedia articles, a hard-wrapped block and a one-line text."""
+    from pathlib import Path
+
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import segment
+    from tests.conftest import SHARED
+
+    laws = sorted((SHARED / "corpora" / "vi-legal").glob("*.txt"))[:12]
+    texts = [normalize(Path(p).read_text(encoding="utf-8")) for p in laws] + [
+        normalize(a["text"]) for a in wiki_articles]
+    texts += ["Điều 1. Phạm vi\nđiều chỉnh của luật\n\nnày là các quan hệ\ndân sự.", "Một dòng", ""]
+    assert sum(len(segment(t)) for t in texts) > 1_000
+    for text in texts:
+        assert segment(text) == _plain_segment(text)
