@@ -1,6 +1,7 @@
 """Near-duplicate removal on the civil code, the rejects table, and the leakage check of `corpus validate`."""
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.dataset.validate import near_leakage
@@ -178,7 +179,9 @@ def _wiki_paragraphs(wiki_articles):
     from corpus.text.segment import segment
 
     out = [p for a in wiki_articles for _, p in segment(normalize(a["text"]))]
-    return out + ["", "   ", "Σ ΟΔΟΣ. ΣΟΦΟΣ", "İstanbul IŞIK", "một", "ﬁ ﬂ ǅ", "a\u0301b \u00a0 c\u2003d", "２０１５ năm"]
+    return out + ["", "   ", "Σ ΟΔΟΣ. ΣΟΦΟΣ", "İstanbul IŞIK", "một", "ﬁ ﬂ ǅ", "a\u0301b \u00a0 c\u2003d", "２０１５ năm",
+                 "Điều\t1.\nLuật\x0bsố\x0c2\r3\x1c4\x1d5\x1e6\x1f7\x858\u16809\u2000hà\u200anội\u2028tỉnh\u2029Σ\u202fΣ"
+                 "\u205fa\u3000b\u200bc\u180ed"]
 
 
 def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
@@ -198,6 +201,19 @@ def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
                 assert (offsets == expected[0]).all() and (hashes == expected[1]).all(), (n, size, start)
     dedup._token_hashes.clear()
     assert (dedup.shingle_sets(texts, 3)[1] == _plain_shingle_sets(texts, 3)[1]).all()
+    column = pa.chunked_array([texts[:500], texts[500:]]).slice(3)  # as _fingerprint passes them: Arrow, chunked
+    for got, expected in zip(dedup.shingle_sets(column, 3), _plain_shingle_sets(texts[3:], 3)):
+        assert (got == expected).all()
+
+
+def test_the_whitespace_class_is_what_str_split_splits_at():
+    """_syllables_flat turns these characters into " " before Arrow splits at " ": exactly str.isspace's."""
+    import re
+
+    from corpus.text.tokens import WHITESPACE as _WHITESPACE
+
+    every = "".join(map(chr, range(0x110000)))
+    assert set(re.findall(_WHITESPACE, every)) | {" "} == {c for c in every if c.isspace()}
 
 
 def test_sorting_falls_back_to_lexsort_when_the_key_ties():

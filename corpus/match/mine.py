@@ -67,15 +67,15 @@ class RawIndex:
         self.order = np.argsort(keys, axis=0, kind="stable")
         self.sorted = np.take_along_axis(keys, self.order, axis=0)
 
-    def band_rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def band_rows(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """(rows, band keys) of the texts that share at least PREFILTER of their shingles with the raw ones (a
         pair at Jaccard j shares at least j of each side's shingles), one row of keys each."""
         offsets, hashes = shingle_sets(texts, self.settings.shingle)
         lengths = np.diff(offsets)
-        owner = np.repeat(np.arange(len(texts)), lengths)
-        shared = np.bincount(owner, weights=_members(hashes, self.universe), minlength=len(texts))
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        shared = np.bincount(owner, weights=_members(hashes, self.universe), minlength=len(lengths))
         rows = np.flatnonzero((lengths > 0) & (shared >= PREFILTER * lengths))
-        chosen = np.zeros(len(texts), dtype=bool)
+        chosen = np.zeros(len(lengths), dtype=bool)
         chosen[rows] = True
         kept = chosen[owner]  # np.isin(owner, rows), by indexing
         sub = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -202,8 +202,8 @@ class Scan:
         index = load_index(self.index_path)
         with pa.memory_map(path) as source:
             table = pa.ipc.open_file(source).read_all()
-        rows = [r for r in zip(*(table.column(c).to_pylist() for c in ("source", "doc_id", "index", "text")),
-                               range(table.num_rows)) if r[0] in self.clean_sources]
+        clean = np.flatnonzero(pc.is_in(table.column("source"), pa.array(sorted(self.clean_sources), pa.string()))
+                               .to_numpy(zero_copy_only=False))
         found: dict[int, list[Candidate]] = {}
 
         def check(row: tuple, r: int, identity: tuple | None = None) -> None:
@@ -212,16 +212,20 @@ class Scan:
                 found.setdefault(r, []).append((verdict.score, (number << 32) + row[4],
                                                 (*(identity or row[:3]), row[3]), verdict))
 
-        if self.wanted or self.twins:
-            for row in rows:
+        if self.wanted or self.twins:  # only the rows of the documents and kept paragraphs asked for
+            docs = pc.binary_join_element_wise(table.column("source"), table.column("doc_id"), "/")
+            keys = pc.binary_join_element_wise(docs, pc.cast(table.column("index"), pa.string()), "/")
+            asked = pc.or_(pc.is_in(docs, pa.array(sorted(f"{s}/{d}" for s, d in self.wanted), pa.string())),
+                           pc.is_in(keys, pa.array(sorted(self.twins), pa.string())))
+            for row in _rows(table, clean[asked.to_numpy(zero_copy_only=False)[clean]]):
                 for r in self.wanted.get((row[0], row[1]), ()):
                     check(row, r)
                 for identity, raws in self.twins.get(f"{row[0]}/{row[1]}/{row[2]}", ()):
                     for r in raws:
                         check(row, r, identity)
-        elif rows and index.texts:
-            candidates, keys = index.band_rows([row[3] for row in rows])
-            rows = [rows[i] for i in candidates.tolist()]
+        elif len(clean) and index.texts:  # Python objects only for the candidates
+            candidates, keys = index.band_rows(table.column("text").take(clean))
+            rows = _rows(table, clean[candidates])
             at, raws, shared = index.pairs(keys)
             order = np.lexsort((at, -shared, raws))  # by raw paragraph, most bands first, then reading order
             at, raws = at[order], raws[order]
@@ -232,6 +236,12 @@ class Scan:
             for row, r in zip(at[keep].tolist(), raws[keep].tolist()):
                 check(rows[row], r)
         return {r: _best(options, index.settings) for r, options in found.items()}
+
+
+def _rows(table: pa.Table, rows: np.ndarray) -> list[tuple]:
+    """(source, doc_id, index, text, row number) of the table's `rows`."""
+    taken = table.take(rows)
+    return list(zip(*(taken.column(c).to_pylist() for c in ("source", "doc_id", "index", "text")), rows.tolist()))
 
 
 _INDEXES: dict[str, RawIndex] = {}

@@ -41,18 +41,22 @@ def _boilerplate() -> tuple[re.Pattern, re.Pattern]:
             re.compile("|".join(f"(?:{p})" for p in anywhere), re.IGNORECASE))
 
 
-def split_paragraphs(text: str) -> list[str]:
+def split_paragraphs(text: str, kind=None) -> list[str]:
     """Blank-line separated blocks when their lines are hard-wrapped, else one paragraph per line.
 
     A line is wrapped when another line follows it in the same block and it stops mid-sentence; a file of
     one-paragraph lines has few such lines (headings do not count), a hard-wrapped file has mostly those.
+    `kind`: paragraph_kind, or a memo of it (segment asks again for the lines that stay paragraphs).
     """
+    kind = kind or paragraph_kind
     blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
     blocks = [b for b in blocks if b]
+    if len(blocks) < 2:  # nothing to join: no line need be looked at
+        return [ln for b in blocks for ln in b]
     inner = [ln for b in blocks for ln in b[:-1]]
     stopped = sum(1 for ln in inner if ln[-1] in _STOPS)
-    wrapped = sum(1 for ln in inner if ln[-1] not in _STOPS and paragraph_kind(ln) == BODY)
-    if len(blocks) > 1 and wrapped > stopped:
+    wrapped = sum(1 for ln in inner if ln[-1] not in _STOPS and kind(ln) == BODY)
+    if wrapped > stopped:
         return [" ".join(b) for b in blocks]
     return [ln for b in blocks for ln in b]
 
@@ -91,8 +95,14 @@ def paragraph_kind(paragraph: str) -> str:
 
 def segment(text: str, repair_glued: bool = True) -> list[tuple[str, str]]:
     """(kind, paragraph) for every paragraph of a normalised document, in order."""
-    out = []
-    for para in split_paragraphs(text):
+    out, kinds = [], {}
+
+    def kind(paragraph: str) -> str:  # a line split_paragraphs looked at is not looked at twice
+        if paragraph not in kinds:
+            kinds[paragraph] = paragraph_kind(paragraph)
+        return kinds[paragraph]
+
+    for para in split_paragraphs(text, kind):
         for part in unglue(para) if repair_glued else [para]:
-            out.append((paragraph_kind(part), part))
+            out.append((kind(part), part))
     return out
