@@ -8,14 +8,13 @@ half (B, out-of-sample) and by one that knows them all (in-sample).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from corpus.despin.evaluate import add_tallies, detector_scores, score, scores, tallies
 from corpus.rand import RowRandom
 from corpus.despin.detect import THRESHOLD, detect
-from corpus.despin.detector import Detector, load_detector
+from corpus.despin.detector import Detector
 from corpus.spin.noise import spin
-from corpus.despin.restore import Restorer, load_restorer
+from corpus.despin.restore import Restorer
 
 BASELINES = ("identity", "lexicon")
 OTHER_HALF = "lexicon, other half"  # the held-out set's out-of-sample de-spinner
@@ -59,38 +58,38 @@ def held_out_rows(rows: list[dict], lexicon, settings, seed: int) -> list[dict]:
 @dataclass(frozen=True)
 class ScoreChunk:
     """One chunk of a test set → the tallies of each baseline and the detector's scores: row-local, so a build
-    scores its sample on every worker (a worker forked after the models were loaded does not load them again).
-    A chunk of the held-out set is also restored with the other half's lexicon, whose detector then scores it."""
+    scores its sample on every worker (the local engine forks the restorers to them; Ray ships them once).
+    A chunk of the held-out set is also restored by `other` (half B's lexicon), whose detector then scores it."""
 
-    lm_path: str
-    other_half: str | None = None  # the compiled lexicon of half B
+    restorer: Restorer
+    other: Restorer | None = None
 
     def __call__(self, chunk: tuple[list[tuple[str, str]], bool]) -> dict:
         rows, held_out = chunk
-        restorer = load_restorer(self.lm_path)
+        restorer = self.restorer
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
         labels = restorer.judge.label(noisy)  # the detector is the costly part: once per restorer
         systems = {b: predict(b, noisy, restorer, labels) for b in BASELINES}
         if held_out:
-            restorer = load_restorer(self.lm_path, self.other_half)
-            labels = restorer.judge.label(noisy)  # the held-out set's detector scores are this one's
-            systems[OTHER_HALF] = predict("lexicon", noisy, restorer, labels)
+            labels = self.other.judge.label(noisy)  # the held-out set's detector scores are this one's
+            systems[OTHER_HALF] = predict("lexicon", noisy, self.other, labels)
         return {**tallies(noisy, systems, clean), "detector": [s.score for s in labels]}
 
 
-def results(test_sets: dict[str, list[dict]], lm_path: str, other_half: str | None = None, map_=map) -> dict:
+def results(test_sets: dict[str, list[dict]], restorer: Restorer, other: Restorer | None = None,
+            map_=map) -> dict:
     """{test set: {system: scores, "detector": scores}} for the card and build.json, scored in chunks through
     `map_` (an engine's map) and added up in order: the same figures for any number of workers. The set named
-    HELD_OUT is also scored by the de-spinner with the `other_half` lexicon."""
+    HELD_OUT is also scored by `other`, the de-spinner that knows only half B of the lexicon."""
     chunks = [(name, ([(r["noisy"], r["clean"]) for r in rows[i : i + CHUNK]], name == HELD_OUT))
               for name, rows in test_sets.items() for i in range(0, len(rows), CHUNK)]
     done: dict[str, list[dict]] = {}
-    for (name, _), result in zip(chunks, map_(ScoreChunk(lm_path, other_half), [c for _, c in chunks])):
+    for (name, _), result in zip(chunks, map_(ScoreChunk(restorer, other), [c for _, c in chunks])):
         done.setdefault(name, []).append(result)
     out = {}
     for name, parts in done.items():  # a small recipe may leave a split empty: there is nothing to score
         out[name] = {b: scores(add_tallies([p[b] for p in parts])) for b in parts[0] if b != "detector"}
         labels = [int(r["noisy"] != r["clean"]) for r in test_sets[name]]
         out[name]["detector"] = detector_scores(labels, [s for p in parts for s in p["detector"]],
-                                                load_detector(str(Path(lm_path).parent)).threshold)
+                                                restorer.judge.threshold)
     return out

@@ -447,14 +447,10 @@ def load_detector(folder: str, lexicon_path: str | None = None) -> Detector:
         from corpus.spin.lexicon_files import read_compiled
 
         if lexicon_path is None:
-            keep_detector(Detector.load(Path(folder)), folder)
+            _LOADED[folder, None] = Detector.load(Path(folder))
         else:
             built = load_detector(folder)
             _LOADED[folder, lexicon_path] = Detector(built.tables, built.settings, read_compiled(Path(lexicon_path)))
+        while len(_LOADED) > 4:  # the last four (the tables can be hundreds of MB)
+            del _LOADED[next(iter(_LOADED))]
     return _LOADED[folder, lexicon_path]
-
-
-def keep_detector(detector: Detector, folder: str) -> None:
-    _LOADED[folder, None] = detector
-    while len(_LOADED) > 4:
-        del _LOADED[next(iter(_LOADED))]

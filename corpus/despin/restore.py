@@ -159,14 +159,8 @@ def load_restorer(lm_path: str | None, lexicon_path: str | None = None) -> Resto
         path = lexicon_path or (str(beside) if beside and beside.is_file() else None)
         folder = Path(lm_path).parent if lm_path else None
         judge = load_detector(str(folder), lexicon_path) if folder and (folder / WEIGHTS_FILE).is_file() else None
-        keep_restorer(Restorer(NgramModel.load(Path(lm_path)) if lm_path else None,
-                               read_compiled(Path(path)) if path else None, judge=judge), lm_path, lexicon_path)
+        _LOADED[lm_path, lexicon_path] = Restorer(NgramModel.load(Path(lm_path)) if lm_path else None,
+                                                  read_compiled(Path(path)) if path else None, judge=judge)
+        while len(_LOADED) > 4:  # the last four (a model can be hundreds of MB; a test session loads many)
+            del _LOADED[next(iter(_LOADED))]
     return _LOADED[lm_path, lexicon_path]
-
-
-def keep_restorer(restorer: Restorer, lm_path: str | None, lexicon_path: str | None = None) -> None:
-    """Make `restorer` the one load_restorer(lm_path, lexicon_path) returns: processes forked afterwards share it
-    for free. The last four are kept (a model can be hundreds of MB; a test session builds many)."""
-    _LOADED[lm_path, lexicon_path] = restorer
-    while len(_LOADED) > 4:
-        del _LOADED[next(iter(_LOADED))]

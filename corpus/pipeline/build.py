@@ -46,13 +46,13 @@ from corpus.readers.pairs import read_pairs, texts
 from corpus.spin.calibrate import calibrate
 from corpus.despin.detector import MODEL_FILE as DETECTOR_MODEL
 from corpus.despin.detector import WEIGHTS_FILE as DETECTOR_SETTINGS
-from corpus.despin.detector import WORDS_ONLY, Detector, keep_detector, load_detector
+from corpus.despin.detector import WORDS_ONLY, Detector
 from corpus.despin.detector import train as train_detector
 from corpus.spin.learn import CountSubstitutions, learned_lexicon
 from corpus.spin.lexicon_files import COMPILED, write_compiled
 from corpus.despin.lm import NgramModel
 from corpus.spin.noise import spin
-from corpus.despin.restore import Restorer, keep_restorer
+from corpus.despin.restore import Restorer
 from corpus.spin.stats import MEASURES, summarize
 from corpus.pipeline.split import assign_split
 
@@ -628,7 +628,7 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
 
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path, map_) -> Detector:
     """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
-    and threshold from validation paragraphs spun here with half A of the groups; kept for the card's scoring."""
+    and threshold from validation paragraphs spun here with half A of the groups."""
     def spin_one(text: str, half, artifacts: bool, key: str) -> str:
         settings = recipe.noise if artifacts else replace(recipe.noise, **WORDS_ONLY)
         return spin(text, RowRandom(recipe.seed, "detector", key), settings, half)[0]
@@ -641,24 +641,19 @@ def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path, map_) 
                                   tone_policy=recipe.tone_marks, map_=map_)
     except ValueError as e:
         raise BuildError(f"cannot train the spin detector: {e}") from None
-    keep_detector(detector, str(tmp))
     return detector
 
 
-def _held_out(recipe: Recipe, lm: NgramModel, tmp: Path, test_sets: dict) -> str | None:
+def _held_out(recipe: Recipe, restorer: Restorer, test_sets: dict) -> Restorer | None:
     """Add the held-out set to `test_sets` (the synthetic test sample spun anew with half A of the groups) and
-    keep a restorer that knows only half B; return where half B's compiled lexicon is (None: no held-out set,
+    return a restorer that knows only half B, its detector's lexicon evidence half B's too (None: no held-out set,
     when a half has no group or there is no synthetic test row)."""
     half_a, half_b = recipe.load_lexicons("a").lexicon, recipe.load_lexicons("b").lexicon
     if not (len(half_a) and len(half_b) and test_sets["synthetic test"]):
         return None
-    folder = tmp / ".held-out"
-    folder.mkdir()
-    write_compiled(half_b, folder / "half-b.jsonl.gz")
-    judge = load_detector(str(tmp), str(folder / "half-b.jsonl.gz"))  # its lexicon evidence: half B only
-    keep_restorer(Restorer(lm, half_b, judge=judge), str(tmp / LM_FILE), str(folder / "half-b.jsonl.gz"))
     test_sets[HELD_OUT] = held_out_rows(test_sets["synthetic test"], half_a, recipe.noise, recipe.seed)
-    return str(folder / "half-b.jsonl.gz")
+    judge = restorer.judge
+    return Restorer(restorer.lm, half_b, judge=Detector(judge.tables, judge.settings, half_b))
 
 
 def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = False, workers: int = 1,
@@ -737,18 +732,13 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 saved.append(saving.submit(detector.save, tmp))
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
-                keep_restorer(Restorer(lm, lexicons.lexicon, judge=detector), str(tmp / LM_FILE))
-            for done in saved:  # on disk before the baselines: a Ray worker loads the models from there
-                done.result()  # and a model that could not be written fails the build here
+                restorer = Restorer(lm, lexicons.lexicon, judge=detector)
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
                 if mined is not None and any(r["split"] == "test" for r in mined.rows):
                     test_sets["mined test"] = sorted((r for r in mined.rows if r["split"] == "test"),
                                                      key=lambda r: stable_hash("rank", r["id"]))[:RESULTS_SAMPLE]
-                other_half = _held_out(recipe, lm, tmp, test_sets)
-                baseline_results = results(test_sets, str(tmp / LM_FILE), other_half, runner.map)
-                if other_half:
-                    shutil.rmtree(Path(other_half).parent)
+                baseline_results = results(test_sets, restorer, _held_out(recipe, restorer, test_sets), runner.map)
                 counts.update({f"rows:{name}": len(rows) for name, rows in test_sets.items() if rows})
             calibration = None
             if recipe.real:
@@ -793,6 +783,8 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             }
             with steps.driver("charts"):  # drawn from the manifest (corpus/dataset/charts.py)
                 charts = write_charts(tmp, manifest, runner.map)
+            for done in saved:
+                done.result()  # a model that could not be written fails the build here
             manifest["steps"] = steps.listing()
             # the card: build.json's facts, and what only the card shows
             counts = manifest["counts"]
