@@ -23,6 +23,9 @@ _ARTIFACTS = {
     "spaced_quotes": re.compile(r"“ | ”"),
     "spaced_docnum": re.compile(r"\d+ [–-] [A-ZĐ]+ / [A-ZĐ]"),
 }
+# what each artifact's every match contains: a text without any of these has none (the regex is not run)
+_NEEDS = {"space_before_punct": tuple(f" {c}" for c in ".;:!?"), "spaced_quotes": ("“ ", " ”"),
+          "spaced_docnum": (" / ",)}
 _WEIGHTS = {"artifact": 0.8, "spun_phrase": 1.0, "lm_prefers_original": 0.6}
 
 
@@ -41,21 +44,30 @@ def _phrases() -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _title_case_expansions() -> re.Pattern:
-    """"Ủy Ban Nhân Dân" mid-sentence is an expanded abbreviation; "ủy ban nhân dân" is ordinary text."""
-    return _alternation(list(abbreviations().values()), 0)
+def _title_case_expansions() -> tuple[re.Pattern, re.Pattern]:
+    """"Ủy Ban Nhân Dân" mid-sentence is an expanded abbreviation; "ủy ban nhân dân" is ordinary text. With the
+    bare alternation, whose search (case-sensitive: it scans by first letter) is 4x faster and finds a match in
+    every text the bounded pattern would."""
+    expansions = list(abbreviations().values())
+    return _alternation(expansions, 0), re.compile(_alternatives(expansions))
 
 
 def _alternation(phrases: list[str], flags: int) -> re.Pattern:
-    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", flags)
+    return re.compile(rf"(?<![^\W_])(?:{_alternatives(phrases)})(?![^\W_])", flags)
+
+
+def _alternatives(phrases: list[str]) -> str:
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
 
 
 def surface_evidence(paragraph: str) -> dict[str, int]:
     """Counts of what a spinner leaves on the surface: re-join artifacts, lost breaks, its known outputs."""
-    evidence = {name: len(p.findall(paragraph)) for name, p in _ARTIFACTS.items()}
+    evidence = {name: len(p.findall(paragraph)) if any(n in paragraph for n in _NEEDS[name]) else 0
+                for name, p in _ARTIFACTS.items()}
     evidence["glued_paragraphs"] = len(unglue(paragraph)) - 1
-    evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + len(_title_case_expansions().findall(paragraph))
+    expansions, any_expansion = _title_case_expansions()
+    evidence["spun_phrase"] = len(_phrases().findall(paragraph)) + \
+        (len(expansions.findall(paragraph)) if any_expansion.search(paragraph) else 0)
     return evidence
 
 

@@ -127,7 +127,9 @@ def _features(tables: NgramTables, texts: list[str]) -> np.ndarray:
         out[:, 3 + b] = np.bincount(paragraph, np.searchsorted(_BINS, lp) == b, len(texts)) / n
 
     # candidate positions: real tokens (not the closing boundary) at or just before a surprise
-    real = scored[~np.isin(scored, ends)]
+    closing = np.zeros(len(flat), bool)
+    closing[ends] = True
+    real = scored[~closing[scored]]  # np.isin(scored, ends) sorted them: 4% of the baselines
     low = base < SUSPECT
     positions = real[low[real] | low[real + 1]]
     owner = np.searchsorted(starts, positions, side="right") - 1
@@ -298,17 +300,22 @@ class Detector:
         z = np.c_[np.ones(len(x)), standard] @ self.weights
         scores = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
         push = standard * self.weights[1:]
-        names = [f for f in FEATURES if f not in DOMAIN]
-        ood = self.out_of_domain(x)
-        for row, i in enumerate(body):
-            top = np.argsort(-push[row])[:3]
-            evidence = {names[k]: round(float(x[row, FEATURES.index(names[k])]), 3) for k in top
-                        if push[row, k] > 0.05 and x[row, FEATURES.index(names[k])] != 0}
+        # the three features that pushed each score up most, their values, and the known marks: for all rows at
+        # once (numpy per row was a tenth of the baselines)
+        top = np.argsort(-push, axis=1)[:, :3]
+        regressed = np.flatnonzero(_REGRESSED)
+        value = np.take_along_axis(x[:, regressed], top, 1)
+        shown = (np.take_along_axis(push, top, 1) > 0.05) & (value != 0)
+        names = [FEATURES[k] for k in regressed]
+        ood = self.out_of_domain(x).tolist()
+        known = x[:, [FEATURES.index(f) for f in (*SURFACE, "lexicon_outputs")]].sum(1).astype(int).tolist()
+        for row, (i, top_k, values, show, score) in enumerate(zip(body, top.tolist(), value.tolist(), shown.tolist(),
+                                                                  scores.tolist())):
+            evidence = {names[k]: round(v, 3) for k, v, s in zip(top_k, values, show) if s}
             if ood[row]:
                 evidence["out_of_domain"] = 1
-            score = round(float(scores[row]), 4)
-            known = int(x[row, [FEATURES.index(f) for f in (*SURFACE, "lexicon_outputs")]].sum())
-            out[i] = Scored("spun" if score >= self.threshold else "clean", score, evidence, known)
+            score = round(score, 4)
+            out[i] = Scored("spun" if score >= self.threshold else "clean", score, evidence, known[row])
         return out
 
     def batch(self, batch: dict, field: str = "text") -> dict:

@@ -31,7 +31,7 @@ class NgramModel:
         self.counts = counts
         self.total = counts.get("", 0) or 1
         self.vocabulary = counts.get(VOCABULARY, 0) or 1
-        self._scored: dict[tuple[str, ...], float] = {}  # score's memo of logprob
+        self._scored: dict[tuple, float] = {}  # score's memo of logprob and of whole windows
 
     @classmethod
     def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
@@ -85,18 +85,23 @@ class NgramModel:
     def score(self, words: list[str], start: int = 0) -> float:
         """Total log score of words[start:], each conditioned on the two words before it. Each word in its context
         is scored once per model: the restorer asks for the same ones over and over (4 in 5 calls on a build's
-        test sample)."""
+        test sample), and for the same whole windows too (1 in 2: the held-out set's two restorers share the
+        model), so the totals are kept as well."""
         memo = self._scored
         if len(memo) > 1 << 20:
             memo.clear()
-        scores = []
-        for i in range(start, len(words)):
-            key = tuple(words[max(0, i - 2) : i + 1])  # history, then word
-            value = memo.get(key)
-            if value is None:
-                value = memo[key] = self.logprob(key[:-1], key[-1])
-            scores.append(value)
-        return sum(scores)
+        window = (tuple(words), start)
+        total = memo.get(window)
+        if total is None:
+            scores = []
+            for i in range(start, len(words)):
+                key = tuple(words[max(0, i - 2) : i + 1])  # history, then word
+                value = memo.get(key)
+                if value is None:
+                    value = memo[key] = self.logprob(key[:-1], key[-1])
+                scores.append(value)
+            total = memo[window] = sum(scores)
+        return total
 
 
 def _ranked(per_text: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
+
+from corpus.text.tokens import split_batch
 
 ORDER = 4
 DISCOUNT = 0.75
@@ -44,6 +45,20 @@ class _Ids(dict):
 
     def __missing__(self, token: str) -> int:
         return self.number if token[0].isdigit() else UNKNOWN
+
+
+def found_tokens(texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(distinct, codes, lengths): the _TOKEN matches of every lower-cased text, end to end, are distinct[codes],
+    text i's lengths[i] of them. A token never spans whitespace, so Arrow splits the texts at it and finds the
+    distinct chunks; the regex and the dict run once per distinct chunk, not per token (2x faster)."""
+    bounds, chunks, at = split_batch([t.lower() for t in texts])
+    distinct: dict[str, int] = {}
+    per_chunk = [[distinct.setdefault(w, len(distinct)) for w in _TOKEN.findall(c)] for c in chunks]
+    size = np.fromiter(map(len, per_chunk), np.int64, len(per_chunk))
+    flat = np.fromiter(chain.from_iterable(per_chunk), np.int64, int(size.sum()))
+    n = size[at]  # tokens of each chunk occurrence
+    codes = flat[np.repeat((np.cumsum(size) - size)[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+    return list(distinct), codes, np.diff(np.r_[0, np.cumsum(n)][bounds])
 
 
 def with_boundaries(ids: np.ndarray, lengths: np.ndarray, before: int, after: int) -> np.ndarray:
@@ -118,13 +133,13 @@ class NgramTables:
     # --- training -------------------------------------------------------------------------------------------
     @classmethod
     def train(cls, texts: Iterable[str]) -> NgramTables:
-        found = [_TOKEN.findall(t.lower()) for t in texts]
-        counted = Counter(chain.from_iterable(found))
+        distinct, codes, lengths = found_tokens(texts)
+        counted = dict(zip(distinct, np.bincount(codes, minlength=len(distinct)).tolist()))
         counted["<num>"] = sum(c for t, c in counted.items() if t[0].isdigit())  # as tokens() counts them
         # a word seen once is as good as unknown
         vocabulary = sorted(w for w, c in counted.items() if c >= 2 and not w[0].isdigit())
         model = cls(vocabulary, np.zeros(len(vocabulary) + 2), [])
-        ids, lengths = model.encode_found(found)
+        ids = model.encode_distinct(distinct)[codes]
         flat, lengths = with_boundaries(ids, lengths, 1, 1), lengths + 2
         counts = np.bincount(flat, minlength=len(vocabulary) + 2).astype(np.float64)
         model.unigram = np.log((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
@@ -153,13 +168,12 @@ class NgramTables:
 
     def encode_texts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ids of all the texts' tokens laid end to end (no boundaries), and each text's number of tokens."""
-        return self.encode_found([_TOKEN.findall(t.lower()) for t in texts])
+        distinct, codes, lengths = found_tokens(texts)
+        return self.encode_distinct(distinct)[codes], lengths
 
-    def encode_found(self, found: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """encode_texts() of the texts' _TOKEN matches."""
-        lengths = np.fromiter(map(len, found), np.int64, len(found))
-        ids = np.fromiter(map(self.ids.__getitem__, chain.from_iterable(found)), np.int64, int(lengths.sum()))
-        return ids, lengths
+    def encode_distinct(self, distinct: list[str]) -> np.ndarray:
+        """The ids of these tokens (as _TOKEN finds them)."""
+        return np.fromiter(map(self.ids.__getitem__, distinct), np.int64, len(distinct))
 
     def next_logprob(self, history: np.ndarray, next_ids: np.ndarray) -> np.ndarray:
         """log p(next | history) for each row; history: (m, ORDER-1) ids, boundaries where a paragraph began.

@@ -52,7 +52,7 @@ class Restorer:
         """The build's detector, or the surface detector with this restorer's language-model evidence."""
         if self.judge is not None:
             return self.judge.label([noisy])[0]
-        return detect(noisy, len(self._lexical(noisy, [])) if self.lm is not None else 0)
+        return detect(noisy, len(self._lexical(noisy)) if self.lm is not None else 0)
 
     def restore_many(self, texts: list[str], labels: list | None = None) -> list[tuple[str, list[tuple]]]:
         """restore() of each text, the build's detector labelling them in one batch (or `labels`, its labels of
@@ -68,7 +68,7 @@ class Restorer:
         """The restored text and the edits from noisy to it; untouched when the detector says clean."""
         if not force and self.judge is not None:
             return self.restore_many([noisy])[0]
-        lexical = self._lexical(noisy, []) if self.lm is not None else []
+        lexical = self._lexical(noisy) if self.lm is not None else []
         if not force and detect(noisy, len(lexical)).label != "spun":
             return noisy, []
         changes: list[tuple] = []
@@ -93,14 +93,12 @@ class Restorer:
                 changes.append((m.start(), m.end(), abbreviation, "abbreviation", f"abbreviations:{abbreviation}"))
         return realise(noisy, _first_wins(changes + lexical))
 
-    def _lexical(self, noisy: str, taken: list[tuple[int, int]]) -> list[tuple]:
+    def _lexical(self, noisy: str) -> list[tuple]:
         low = noisy.lower()
         out = []
         for last, (length, key) in self.automaton.iter_long(low):
             start, end = last - length + 1, last + 1
             if not bounded(low, start, end):
-                continue
-            if any(a < end and start < b for a, b in taken):
                 continue
             left = syllables(noisy[max(0, start - 40) : start])[-2:]
             right = syllables(noisy[end : end + 40])[:2]
