@@ -29,7 +29,6 @@ from corpus.pipeline.pairs import pair_table
 from corpus.readers import DocumentIds, Skip
 from corpus.despin.detect import detect
 from corpus.spin.stats import MEASURES, measure
-from corpus.rand import stable_hash
 from corpus.pipeline.split import assign_split
 from corpus.text.normalize import normalize
 from corpus.text.quality import has_final_punct, respace, vietnamese_shares
@@ -271,18 +270,17 @@ def _pairs(table: pa.Table, context: Context) -> pa.Table:
 
 def _split(table: pa.Table, context: Context) -> pa.Table:
     """Split by a seeded hash of the document: near-duplicates are already gone, so no cluster straddles two.
-    Also a rank per row (a hash of its id), by which the driver draws its samples."""
+    Also a rank per row (a hash of its id), by which the driver draws its samples. Each document is hashed
+    once, and the ranks are stable_hash("rank", id) inlined into one array of big-endian digests."""
     recipe = context.recipe
-    memo: dict[tuple[str, str], str] = {}
-
-    def split_of(source: str, doc_id: str) -> str:
-        if (source, doc_id) not in memo:
-            memo[source, doc_id] = assign_split(f"{source}/{doc_id}", recipe.seed, recipe.splits)
-        return memo[source, doc_id]
-
-    splits = [split_of(s, d) for s, d in zip(table.column("source").to_pylist(), table.column("doc_id").to_pylist())]
-    ranks = [stable_hash("rank", i) for i in table.column("id").to_pylist()]
-    return table.append_column("split", pa.array(splits, pa.string())).append_column("rank", pa.array(ranks, pa.uint64()))
+    documents = pc.binary_join_element_wise(table.column("source"), table.column("doc_id"), "/")
+    documents = documents.combine_chunks().dictionary_encode()
+    splits = pa.array([assign_split(d, recipe.seed, recipe.splits) for d in documents.dictionary.to_pylist()],
+                      pa.string()).take(documents.indices)
+    digest, head = hashlib.blake2b, b"rank\x1f"
+    ranks = np.frombuffer(b"".join([digest(head + i.encode(), digest_size=8).digest()
+                                    for i in table.column("id").to_pylist()]), dtype=">u8").astype(np.uint64)
+    return table.append_column("split", splits).append_column("rank", pa.array(ranks, pa.uint64()))
 
 
 MEASURES_TYPE = pa.struct([(m, pa.int32()) for m in MEASURES])

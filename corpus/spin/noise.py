@@ -31,6 +31,7 @@ _AFTER_SENTENCE_END = re.compile(r"(?:[.!?…]\s+|\n)[\"“(]?$")
 _SPACE_BEFORE = {mark: f"space_before:{mark}" for mark in ".,;:!?"}
 _QUOTES = re.compile(r"“(?=\S)|(?<=\S)”")
 _SPINTAX = re.compile(r"\{([^{}]*)\}")
+_NEWLINE = re.compile("\n")
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -41,7 +42,7 @@ def _sentence_start(text: str, start: int) -> bool:
 def _final_stop(text: str) -> set[int]:
     """Offsets of the full stops that end a paragraph (the spinner spaces those, not the inner ones)."""
     out = set()
-    for end in (*(i for i, c in enumerate(text) if c == "\n"), len(text)) if "\n" in text else (len(text),):
+    for end in (*map(re.Match.start, _NEWLINE.finditer(text)), len(text)) if "\n" in text else (len(text),):
         at = end - 1
         while at > 0 and text[at] in " ”\"’)":
             at -= 1
@@ -92,25 +93,88 @@ def _special_pattern() -> re.Pattern:
 _last_layout: tuple = (None, None)
 
 
-def _layout(clean: str, lexicon: Lexicon, matches, comma: bool) -> tuple[list, list]:
-    """What spin() finds in a text before it draws: the candidates (lexicon matches and special spans, in order)
-    and the marks it may space (offset, mark, ends the paragraph, numbers a clause). Kept for the last text: a
-    paragraph's variants are spun one after the other, and the second one skips this search."""
+def _layout(clean: str, lexicon: Lexicon, matches, settings: NoiseSettings) -> tuple[list, list, list, list]:
+    """What spin() decides about a text before it draws, kept for the last text (a paragraph's variants are spun
+    one after the other, and the second one skips all of it):
+    - the candidates left to right, lexicon matches and special spans, as (start, end, rate, replacement or
+      targets, cumulative weights (None: a special span), rule, kind, capitalise the replacement); a match the
+      spinner never touches (a proper name, a heading, no targets) draws nothing, so it is left out;
+    - the marks it may space, (offset, rate, rule): not a clause number's, rate above 0;
+    - the offsets it may space inside quotes, and the lost line breaks (changes, no draw)."""
     global _last_layout
     key, found = _last_layout
-    if key is not None and key[0] == clean and key[1] is lexicon and key[2] is matches and key[3] == comma:
+    if key is not None and key[0] == clean and key[1] is lexicon and key[2] is matches and (
+            key[3] is settings or key[3] == settings):
         return found
-    candidates = list(lexicon.matches(clean) if matches is None else matches)
+    found = _candidates(clean, lexicon, matches, settings), _marks(clean, settings), \
+        _quotes(clean, settings), _glue(clean)
+    _last_layout = (clean, lexicon, matches, settings), found
+    return found
+
+
+def _candidates(clean: str, lexicon: Lexicon, matches, settings: NoiseSettings) -> list[tuple]:
+    options, sub_rate, num_rate = lexicon.options, settings.substitution_rate, settings.number_rate
+    keep_names, sentence_initial = settings.keep_names, settings.sentence_initial
+    out: list[tuple] = []
+    add = out.append
+    found = list(lexicon.matches(clean) if matches is None else matches)
     if _special_hint().search(clean):
         found_special = [(m.start(), m.end(), m.lastgroup) for m in _special_pattern().finditer(clean)]
-        candidates = sorted(found_special + candidates, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+        found = sorted(found_special + found, key=lambda c: (c[0], c[2] not in _SPECIAL_KINDS))
+    for start, end, key in found:
+        if key in _SPECIAL_KINDS:
+            text = clean[start:end]
+            if key == "docnum":
+                add((start, end, settings.docnum_rate, text.replace("-", " – ", 1).replace("/", " / "), None,
+                     "docnum_respace", key, False))
+            elif key == "abbreviation":
+                add((start, end, settings.abbreviation_rate, abbreviations()[text], None, f"abbreviations:{text}",
+                     key, False))
+            else:
+                add((start, end, None, None, None, None, key, False))  # protected: never drawn, never edited
+            continue
+        targets, cumulative, rule, numeric, spelled_capital, weight = options[key]
+        upper = clean[start].isupper()
+        capitalised = upper and not spelled_capital
+        if capitalised and (clean[start:end].isupper() or (
+                keep_names and not (sentence_initial and _sentence_start(clean, start)))):
+            continue  # a proper name or a heading: the spinner leaves capitalised words alone
+        if not targets:
+            continue
+        # a sentence start stays capitalised ("Chủ tịch" -> "Quản trị")
+        add((start, end, (num_rate if numeric else sub_rate) * weight, targets, cumulative, rule,
+             "number" if numeric else "lexical", upper and (capitalised or _sentence_start(clean, start))))
+    return out
+
+
+def _marks(clean: str, settings: NoiseSettings) -> list[tuple[int, float, str]]:
+    rates = {".": settings.inner_stop_space_rate, ",": settings.comma_space_rate}
+    final_rate, clause_rate = settings.final_stop_space_rate, settings.clause_space_rate
     final_at = _final_stop(clean)
-    marks = [(at, clean[at], at in final_at,
-              (at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at))
-             for at in map(re.Match.start, (_PUNCT_COMMA if comma else _PUNCT).finditer(clean))]
-    found = candidates, marks
-    _last_layout = (clean, lexicon, matches, comma), found
-    return found
+    out = []
+    for at in map(re.Match.start, (_PUNCT_COMMA if settings.comma_space_rate > 0 else _PUNCT).finditer(clean)):
+        mark = clean[at]
+        rate = final_rate if at in final_at else rates.get(mark, clause_rate)
+        if not (rate <= 0 or (at < 6 or clean.rfind("\n", at - 6, at) >= 0) and _enumerator(clean, at)):
+            out.append((at, rate, _SPACE_BEFORE[mark]))
+    return out
+
+
+def _quotes(clean: str, settings: NoiseSettings) -> list[int]:
+    if settings.quote_space_rate <= 0 or ("“" not in clean and "”" not in clean):
+        return []
+    return [m.end() if m.group() == "“" else m.start() for m in _QUOTES.finditer(clean)]
+
+
+def _glue(clean: str) -> list[tuple]:
+    """The seed's lost breaks follow a sentence's end (" .Đối với"); no full stop is invented."""
+    out = []
+    at = clean.find("\n")
+    while at >= 0:
+        if ends_sentence(clean[:at]):
+            out.append((at, at + 1, "", "glue", "lost_break"))
+        at = clean.find("\n", at + 1)
+    return out
 
 
 def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings(),
@@ -128,62 +192,41 @@ def spin(clean: str, rng: random.Random, settings: NoiseSettings = NoiseSettings
     """
     if lexicon is None:
         lexicon = default_lexicon()
-    rand, options = rng.random, lexicon.options
-    sub_rate, num_rate = settings.substitution_rate, settings.number_rate
+    rand = rng.random
     changes: list[tuple] = []
     add = changes.append
     special: list[tuple[int, int]] = []  # protected and rewritten special spans: no punctuation edits inside
-    candidates, marks = _layout(clean, lexicon, matches, settings.comma_space_rate > 0)
+    candidates, marks, quotes, glue = _layout(clean, lexicon, matches, settings)
     last_end = -1
-    for start, end, key in candidates:
+    for start, end, rate, targets, cumulative, rule, kind, capitalise in candidates:
         if start < last_end:
             continue
-        if key in _SPECIAL_KINDS:
-            found = clean[start:end]
-            if key == "docnum":
-                if rand() >= settings.docnum_rate:
+        if cumulative is None:  # a special span: `targets` is its replacement
+            if rate is not None:
+                if rand() >= rate:
                     continue
-                add((start, end, found.replace("-", " – ", 1).replace("/", " / "), key, "docnum_respace"))
-            elif key == "abbreviation":
-                if rand() >= settings.abbreviation_rate:
-                    continue
-                add((start, end, abbreviations()[found], key, f"abbreviations:{found}"))
+                add((start, end, targets, kind, rule))
             special.append((start, end))
             last_end = end
             continue
-        targets, cumulative, rule, numeric, spelled_capital, weight = options[key]
-        capitalised = clean[start].isupper() and not spelled_capital
-        if capitalised and (clean[start:end].isupper() or (
-                settings.keep_names and not (settings.sentence_initial and _sentence_start(clean, start)))):
-            continue  # a proper name or a heading: the spinner leaves capitalised words alone
-        if not targets or rand() >= (num_rate if numeric else sub_rate) * weight:
+        if rand() >= rate:
             continue
         new = targets[bisect.bisect_right(cumulative, rand() * cumulative[-1])] if len(targets) > 1 else targets[0]
-        if clean[start].isupper() and new[:1].islower() and (capitalised or _sentence_start(clean, start)):
-            new = new[0].upper() + new[1:]  # a sentence start stays capitalised ("Chủ tịch" -> "Quản trị")
-        add((start, end, new, "number" if numeric else "lexical", rule))
+        if capitalise and new[:1].islower():
+            new = new[0].upper() + new[1:]
+        add((start, end, new, kind, rule))
         last_end = end
-
-    rates = {".": settings.inner_stop_space_rate, ",": settings.comma_space_rate}
-    final_rate, clause_rate = settings.final_stop_space_rate, settings.clause_space_rate
-    for at, mark, final, enumerator in marks:
-        rate = final_rate if final else rates.get(mark, clause_rate)
-        if rate <= 0 or enumerator:
-            continue
+    for at, rate, rule in marks:
         if special and any(a < at < b for a, b in special):
             continue  # inside a URL, an e-mail address or a document number
         if rand() < rate:
-            add((at, at, " ", "punct_space", _SPACE_BEFORE[mark]))
-    if settings.quote_space_rate > 0 and ("“" in clean or "”" in clean):
-        for m in _QUOTES.finditer(clean):
-            if rand() < settings.quote_space_rate:
-                at = m.end() if m.group() == "“" else m.start()
+            add((at, at, " ", "punct_space", rule))
+    if quotes:
+        rate = settings.quote_space_rate
+        for at in quotes:
+            if rand() < rate:
                 add((at, at, " ", "quote_space", "space_inside_quotes"))
-    at = clean.find("\n")
-    while at >= 0:  # the seed's lost breaks follow a sentence's end (" .Đối với"); no full stop is invented
-        if ends_sentence(clean[:at]):
-            add((at, at + 1, "", "glue", "lost_break"))
-        at = clean.find("\n", at + 1)
+    changes += glue
     if title:
         add((0, 0, title + "\n", "seo_title", "seo_title"))
     return realise(clean, changes)
