@@ -355,7 +355,8 @@ class Pairing:
         self.test_sample = Lowest(RESULTS_SAMPLE, "id")  # test rows: the card's baseline results
         self.examples = Lowest(EXAMPLE_POOL, "id")  # short spun rows: the card's examples
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table) -> dict[str, pa.Table]:
+        """Sum and sample a batch of rows; return its rows of each split (cut once, for the writers too)."""
         table = table.append_column("order", pa.array(range(self.rows, self.rows + table.num_rows), pa.int64()))
         self.rows += table.num_rows
         self.spun += pc.sum(pc.not_equal(table.column("clean"), table.column("noisy"))).as_py() or 0
@@ -366,22 +367,24 @@ class Pairing:
         if len(kinds):
             for item in pc.value_counts(kinds.field("kind")).to_pylist():
                 self.edit_kinds[item["values"]] += item["counts"]
-        documents = pc.binary_join_element_wise(table.column("source"), table.column("doc_id"), "/")
-        for item in pa.table({"split": table.column("split"), "doc": documents}).group_by("split").aggregate(
-                [("doc", "count"), ("doc", "count_distinct")]).to_pylist():
-            self.rows_by_split[item["split"]] += item["doc_count"]
-            self.documents_by_split[item["split"]] += item["doc_count_distinct"]  # a document is in one batch
         split = table.column("split")
-        train = table.filter(pc.equal(split, "train")).select(["clean", "rank"])
-        self.lm_texts.add(train)
-        self.validation_texts.add(table.filter(pc.equal(split, "validation")).select(["clean", "rank"]))
-        rows = table.select([c for c in table.column_names if c != "measures"])
-        self.test_sample.add(rows.filter(pc.equal(split, "test")))
+        parts = {name: table.filter(pc.equal(split, name)) for name in SPLITS}
+        for name, part in parts.items():
+            if part.num_rows:
+                self.rows_by_split[name] += part.num_rows
+                documents = pc.binary_join_element_wise(part.column("source"), part.column("doc_id"), "/")
+                self.documents_by_split[name] += pc.count_distinct(documents).as_py()  # a document is in one batch
+        self.lm_texts.add(parts["train"].select(["clean", "rank"]))
+        self.validation_texts.add(parts["validation"].select(["clean", "rank"]))
+        sampled = [c for c in table.column_names if c != "measures"]
+        self.test_sample.add(parts["test"].select(sampled))
+        rows = table.select(sampled)
         clean = table.column("clean")
         short = pc.and_(pc.and_(pc.greater(pc.list_value_length(table.column("edits")), 0),
                                 pc.invert(pc.match_substring(clean, "\n"))),
                         pc.and_(pc.greater_equal(pc.utf8_length(clean), 80), pc.less_equal(pc.utf8_length(clean), 320)))
         self.examples.add(rows.filter(short))
+        return parts
 
     @cached_property
     def language_model_texts(self) -> list[str]:
@@ -506,9 +509,8 @@ def stream(recipe: Recipe, tmp: Path, engine, steps: Steps) -> tuple[Reading, Pa
     tasks = engine.map(pairs_op, reading.spills)
     for table, stats in over_shards(tasks, len(reading.spills), "pairing", steps.quiet):
         steps.stats.merge(stats)
-        for name, writer in writers.items():
-            writer.write(table.filter(pc.equal(table.column("split"), name)))
-        pairing.add(table)
+        for name, part in pairing.add(table).items():
+            writers[name].write(part)
     shutil.rmtree(reading.spill_dir)
     shards = {name: writer.close() for name, writer in writers.items()}
     steps.seconds["pairing"] = round(time.time() - clock, 2)
