@@ -270,3 +270,25 @@ def test_band_keys_equal_the_plain_computation_on_wikipedia(wiki_articles):
         offsets, hashes = shingle_sets(texts, n)
         assert np.diff(offsets).max() > _CHUNK
         assert (band_keys(offsets, hashes, layout, seed) == _plain_band_keys(offsets, hashes, layout, seed)).all()
+
+
+def test_fingerprint_digests_are_blake2b_of_the_running_paragraphs(law_paragraphs):
+    """The fingerprint step hashes the UTF-8 bytes Arrow holds: the same digest as blake2b of str.encode(), and
+    none for a dropped paragraph; shingles and band keys only for the running ones."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from corpus.pipeline.steps import _fingerprint
+
+    texts = law_paragraphs[:400]
+    reasons = ["" if i % 3 else "too_short" for i in range(len(texts))]
+    table = pa.table({"text": texts, "reason": reasons})
+    out = _fingerprint(table, SimpleNamespace(recipe=SimpleNamespace(dedup=DedupSettings())))
+    expected = [hashlib.blake2b(t.encode(), digest_size=16).digest() if not r else None
+                for t, r in zip(texts, reasons)]
+    assert out.column("digest").to_pylist() == expected
+    shingle_rows = out.column("shingles").to_pylist()
+    assert all((s == shingles(t, 3).tolist()) if not r else s == [] for t, r, s in zip(texts, reasons, shingle_rows))
+    dropped = _fingerprint(table.filter(pa.array([bool(r) for r in reasons])), SimpleNamespace(
+        recipe=SimpleNamespace(dedup=DedupSettings())))
+    assert set(dropped.column("digest").to_pylist()) == {None}
