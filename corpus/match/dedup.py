@@ -280,23 +280,23 @@ class BatchIndex:
         bounds = np.searchsorted(found, judged).tolist(), np.searchsorted(found, judged, side="right").tolist()
         which, band_of = np.nonzero(grouped[:, judged].T)  # each judged row's bands with a key of the batch
         shared = np.searchsorted(which, np.arange(len(judged) + 1)).tolist()
+        shared_keys = keys[judged[which], band_of].tolist()
         band_of, members = band_of.tolist(), members.tolist()
-        columns = keys.T.tolist()
         local: list[dict] = [{} for _ in self.keys]  # the batch's kept rows under its shared keys
         kept = np.ones(rows, dtype=bool)
         twins: list[str | None] = [None] * rows
         for k, row in enumerate(judged.tolist()):
             candidates = members[bounds[0][k]: bounds[1][k]]
-            live = band_of[shared[k]: shared[k + 1]]
-            for band in live:
-                candidates += local[band].get(columns[band][row], ())
+            live = list(zip(band_of[shared[k]: shared[k + 1]], shared_keys[shared[k]: shared[k + 1]]))
+            for band, key in live:
+                candidates += local[band].get(key, ())
             twins[row] = _twin(self, candidates, sets[row])
             if twins[row] is not None:
                 kept[row] = False
                 del self.names[base + row], self.sets[base + row]
                 continue
-            for band in live:
-                bucket = local[band].setdefault(columns[band][row], [])
+            for band, key in live:
+                bucket = local[band].setdefault(key, [])
                 if len(bucket) < MAX_BUCKET - counts[row, band]:
                     bucket.append(base + row)
         self._index(keys, [order[kept[order]] for order in orders], base, counts)
@@ -314,10 +314,19 @@ class BatchIndex:
             rank = place - np.maximum.accumulate(np.where(starts, place, 0))
             room = rank < MAX_BUCKET - counts[order, band]
             column, numbers = column[room], base + order[room]
-            at = self.keys[band].searchsorted(column, side="right")
-            self.keys[band] = np.insert(self.keys[band], at, column)
-            self.members[band] = np.insert(self.members[band], at, numbers)
+            at = self.keys[band].searchsorted(column, side="right") + np.arange(len(column))  # places once merged
+            old = np.ones(len(self.keys[band]) + len(column), dtype=bool)
+            old[at] = False
+            self.keys[band] = _merged(self.keys[band], old, at, column)
+            self.members[band] = _merged(self.members[band], old, at, numbers)
             self.filter[self._slots(band, column)] = True
+
+
+def _merged(values: np.ndarray, old: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """values with new ones at places `at` of the result (np.insert without its argsort and checks)."""
+    out = np.empty(len(old), dtype=values.dtype)
+    out[old], out[at] = values, new
+    return out
 
 
 def _keep(index, base: int, names: list[str], sets: list[np.ndarray]) -> None:
