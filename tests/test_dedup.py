@@ -54,22 +54,52 @@ def test_rejects_table_lists_every_dropped_paragraph(tmp_path, small_recipe):
     assert [r for r in rejects if r["reason"] == "spun"][0]["text"].startswith("Ủy viên Trung ương Đảng")
 
 
-def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
-    import numpy as np
+def _in_batches(texts: list[str], settings, size: int) -> dict[int, int]:
+    """near_duplicates as the build's barrier finds them: BatchIndex.judge_batch over batches of `size`."""
+    from corpus.match.dedup import BatchIndex, fingerprints
 
-    from corpus.match.dedup import NearIndex, fingerprints
-
-    texts = list(dict.fromkeys(law_paragraphs))
-    settings = DedupSettings(near_threshold=0.6)  # a lower bar: more twins, more rows judged one by one
-    one_by_one = near_duplicates(texts, settings)
-    index, found = NearIndex(settings), {}
+    index, found = BatchIndex(settings), {}
     prints = fingerprints(texts, settings)
-    for start in range(0, len(texts), 300):  # batches of 300, as the build's driver sees shards
-        batch = prints[start: start + 300]
+    for start in range(0, len(texts), size):
+        batch = prints[start: start + size]
         twins = index.judge_batch([str(start + i) for i in range(len(batch))], np.array([k for k, _ in batch]),
                                   [s for _, s in batch])
         found |= {start + i: int(t) for i, t in enumerate(twins) if t is not None}
-    assert len(one_by_one) > 10 and found == one_by_one
+    return found
+
+
+def test_judging_in_batches_finds_what_judging_one_by_one_finds(law_paragraphs):
+    """BatchIndex (sorted arrays, judged in bulk) against NearIndex (dicts, match then add row by row)."""
+    texts = list(dict.fromkeys(law_paragraphs))
+    settings = DedupSettings(near_threshold=0.6)  # a lower bar: more twins, more rows judged one by one
+    one_by_one = near_duplicates(texts, settings)
+    assert len(one_by_one) > 10
+    for size in (300, 1, len(texts)):  # batches as the build's driver sees shards; one row; all at once
+        assert _in_batches(texts, settings, size) == one_by_one
+
+
+def test_batches_of_wikipedia_paragraphs_and_of_templated_text_match_one_by_one(wiki_articles):
+    """Real paragraphs, repeated in places (a twin inside the batch, and across batches), and templated text
+    (full buckets, more candidates than are compared): the same verdicts as judging one by one."""
+    from benchmarks.dedup import templated
+
+    paragraphs = [p for a in wiki_articles for p in a["text"].split("\n") if len(p) >= 40]
+    texts = paragraphs + [p.replace(" là ", " chính là ", 1) for p in paragraphs[::7]] + paragraphs[::5]
+    for texts, settings in ((texts, DedupSettings(near_threshold=0.5)), (templated(1500), DedupSettings())):
+        one_by_one = near_duplicates(texts, settings)
+        assert len(one_by_one) > 20
+        for size in (97, 500):
+            assert _in_batches(texts, settings, size) == one_by_one
+
+
+def test_jaccard_equals_the_plain_set_computation(wiki_articles):
+    paragraphs = [p for a in wiki_articles[:10] for p in a["text"].split("\n") if p][:60]
+    sets = [shingles(p, 3) for p in paragraphs] + [np.empty(0, np.uint64)]
+    for a in sets:
+        for b in sets:
+            plain = set(a.tolist()), set(b.tolist())
+            expected = len(plain[0] & plain[1]) / len(plain[0] | plain[1]) if plain[0] | plain[1] else 1.0
+            assert jaccard(a, b) == expected
 
 
 def test_shingle_hashes_survive_a_full_memo(law_paragraphs, monkeypatch):
@@ -240,3 +270,25 @@ def test_band_keys_equal_the_plain_computation_on_wikipedia(wiki_articles):
         offsets, hashes = shingle_sets(texts, n)
         assert np.diff(offsets).max() > _CHUNK
         assert (band_keys(offsets, hashes, layout, seed) == _plain_band_keys(offsets, hashes, layout, seed)).all()
+
+
+def test_fingerprint_digests_are_blake2b_of_the_running_paragraphs(law_paragraphs):
+    """The fingerprint step hashes the UTF-8 bytes Arrow holds: the same digest as blake2b of str.encode(), and
+    none for a dropped paragraph; shingles and band keys only for the running ones."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from corpus.pipeline.steps import _fingerprint
+
+    texts = law_paragraphs[:400]
+    reasons = ["" if i % 3 else "too_short" for i in range(len(texts))]
+    table = pa.table({"text": texts, "reason": reasons})
+    out = _fingerprint(table, SimpleNamespace(recipe=SimpleNamespace(dedup=DedupSettings())))
+    expected = [hashlib.blake2b(t.encode(), digest_size=16).digest() if not r else None
+                for t, r in zip(texts, reasons)]
+    assert out.column("digest").to_pylist() == expected
+    shingle_rows = out.column("shingles").to_pylist()
+    assert all((s == shingles(t, 3).tolist()) if not r else s == [] for t, r, s in zip(texts, reasons, shingle_rows))
+    dropped = _fingerprint(table.filter(pa.array([bool(r) for r in reasons])), SimpleNamespace(
+        recipe=SimpleNamespace(dedup=DedupSettings())))
+    assert set(dropped.column("digest").to_pylist()) == {None}
