@@ -628,7 +628,7 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
                          "Nothing written")
 
 
-def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, tmp: Path, map_) -> Detector:
+def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, map_) -> Detector:
     """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups."""
     def spin_one(text: str, half, artifacts: bool, key: str) -> str:
@@ -730,7 +730,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 saved = [saving.submit(lm.save, tmp / LM_FILE)]
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
-                detector = _train_detector(recipe, pairing, lexicons.lexicon, tmp, runner.map)
+                detector = _train_detector(recipe, pairing, lexicons.lexicon, runner.map)
                 saved.append(saving.submit(detector.save, tmp))
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
