@@ -201,3 +201,23 @@ def test_the_batch_class_drops_into_ray_map_batches(small_build, seed_paragraphs
     direct = load_detector(str(small_build)).label(texts)
     assert got == {t: [d.label, d.score] for t, d in zip(texts, direct)}
     assert [got[t][0] for t in texts].count("spun") == 7
+
+
+def test_labelling_with_both_halves_equals_labelling_with_each(small_build, legal_paragraphs):
+    """label_both (the card's held-out scoring) computes the word features once: its labels are each detector's
+    own, on clean and spun law paragraphs and a boilerplate line, and it refuses detectors with other tables."""
+    from corpus.spin.lexicon import Lexicon
+    from corpus.spin.lexicon_files import half_of
+
+    built = load_detector(str(small_build))
+    half_b = Lexicon([g for g in default_lexicon().groups if half_of(g.rule) == "b"])
+    other = Detector(built.tables, built.settings, half_b)
+    texts = legal_paragraphs[:40]
+    texts += [spin(t, RowRandom(7, "both", str(i)), NoiseSettings(), default_lexicon())[0]
+              for i, t in enumerate(texts[:30])]
+    texts.append("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    mine, theirs = built.label_both(texts, other)
+    assert mine == built.label(texts) and theirs == other.label(texts)
+    assert mine != theirs  # the lexicons differ, and so does the evidence
+    with pytest.raises(ValueError, match="same n-gram tables"):
+        built.label_both(texts, Detector(NgramTables.train(texts), built.settings, half_b))

@@ -119,19 +119,20 @@ def test_next_logprob_and_predict_match_every_order_looked_up(tables, paragraphs
     assert np.array_equal(tables.predict(history), best)
 
 
-def test_features_of_a_batch_labelled_again_with_another_lexicon(tables, paragraphs):
-    """The kept features of the last batch give what a fresh computation gives, with the new lexicon's counts."""
+def test_features_given_the_word_features_match_a_fresh_computation(tables, paragraphs):
+    """Features with the word features passed in (label_both) give what a fresh computation gives, with the
+    lexicon's own counts."""
     texts = paragraphs[1500:1560]
     full, none = OutputFinder(default_lexicon()), OutputFinder(None)
-    detector._LAST = (None, [], None)
     with_full = features(tables, texts, full)
-    again = features(tables, texts, none)
-    detector._LAST = (None, [], None)
+    words = detector._features(tables, texts)
+    again = features(tables, texts, none, words)
     fresh = features(tables, texts, none)
     assert np.array_equal(again, fresh) and not np.array_equal(with_full, fresh)
     column = detector.FEATURES.index("lexicon_outputs")
     assert with_full[:, column].tolist() == [full.count(t) for t in texts]
     assert np.array_equal(np.delete(with_full, column, 1), np.delete(fresh, column, 1))
+    assert np.array_equal(features(tables, texts, full, words), with_full)
     alone = np.concatenate([features(tables, [t], full) for t in texts[:10]])
     assert np.array_equal(alone, with_full[:10])
 

@@ -68,11 +68,15 @@ class ScoreChunk:
         rows, held_out = chunk
         restorer = self.restorer
         noisy, clean = [n for n, _ in rows], [c for _, c in rows]
-        labels = restorer.judge.label(noisy)  # the detector is the costly part: once per restorer
+        # the detector is the costly part: once per restorer, and the two share what does not need the lexicon
+        if held_out:
+            labels, other = restorer.judge.label_both(noisy, self.other.judge)
+        else:
+            labels = restorer.judge.label(noisy)
         systems = {b: predict(b, noisy, restorer, labels) for b in BASELINES}
         if held_out:
-            labels = self.other.judge.label(noisy)  # the held-out set's detector scores are this one's
-            systems[OTHER_HALF] = predict("lexicon", noisy, self.other, labels)
+            systems[OTHER_HALF] = predict("lexicon", noisy, self.other, other)
+            labels = other  # the held-out set's detector scores are the other half's detector's
         return {**tallies(noisy, systems, clean), "detector": [s.score for s in labels]}
 
 

@@ -88,18 +88,15 @@ class OutputFinder:
         return sum(bounded(low, end - length + 1, end + 1) for end, length in self.automaton.iter_long(low))
 
 
-_LAST: tuple = (None, [], None)  # (tables, texts, their features but lexicon_outputs): the last batch
 _OUTPUTS = FEATURES.index("lexicon_outputs")
 
 
-def features(tables: NgramTables, texts: Sequence[str], outputs: OutputFinder) -> np.ndarray:
-    """One row of FEATURES per text, computed for the whole batch at once. All but the lexicon outputs are kept
-    for the last batch: a build's baselines label each held-out chunk again with the other half's lexicon."""
-    global _LAST
+def features(tables: NgramTables, texts: Sequence[str], outputs: OutputFinder,
+             words: np.ndarray | None = None) -> np.ndarray:
+    """One row of FEATURES per text, computed for the whole batch at once. `words`: the same texts' features but
+    the lexicon outputs, when already computed (two detectors that differ only in their lexicon: label_both)."""
     texts = list(texts)
-    if _LAST[0] is not tables or _LAST[1] != texts:
-        _LAST = (tables, texts, _features(tables, texts))
-    out = _LAST[2].copy()
+    out = (_features(tables, texts) if words is None else words).copy()
     out[:, _OUTPUTS] = [outputs.count(t) for t in texts]
     return out
 
@@ -291,11 +288,22 @@ class Detector:
 
     def label(self, texts: Sequence[str]) -> list[Scored]:
         """boilerplate / clean / spun for each text, with its score and the features that pushed it up most."""
+        return self._label(texts, [i for i, t in enumerate(texts) if paragraph_kind(t) == BODY])
+
+    def label_both(self, texts: Sequence[str], other: Detector) -> tuple[list[Scored], list[Scored]]:
+        """label() by this detector and by `other`, which has the same tables and another lexicon (a build's
+        held-out half): the features but the lexicon outputs are computed once, for both."""
+        if other.tables is not self.tables:
+            raise ValueError("label_both needs two detectors with the same n-gram tables")
         body = [i for i, t in enumerate(texts) if paragraph_kind(t) == BODY]
+        words = _features(self.tables, [texts[i] for i in body]) if body else None
+        return self._label(texts, body, words), other._label(texts, body, words)
+
+    def _label(self, texts: Sequence[str], body: list[int], words: np.ndarray | None = None) -> list[Scored]:
         out = [Scored(BOILERPLATE, 0.0)] * len(texts)
         if not body:
             return out
-        x = features(self.tables, [texts[i] for i in body], self.outputs)
+        x = features(self.tables, [texts[i] for i in body], self.outputs, words)
         standard = self.standard(x)
         z = np.c_[np.ones(len(x)), standard] @ self.weights
         scores = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
