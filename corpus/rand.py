@@ -50,8 +50,13 @@ class RowRandom:
 
 def stable_hash(*parts: object) -> int:
     """A 64-bit number for the given key parts, the same on every machine and in every process."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return hash_of(RowRandom.key(*parts))
+
+
+def hash_of(key: bytes) -> int:
+    """stable_hash(*parts) from RowRandom.key(*parts): a caller hashing every paragraph of a document joins the
+    shared part once."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 
 def unit_hash(*parts: object) -> float:
@@ -60,6 +65,5 @@ def unit_hash(*parts: object) -> float:
 
 
 def unit_of(key: bytes) -> float:
-    """unit_hash(*parts) from RowRandom.key(*parts): a caller hashing every paragraph of a document joins the
-    shared part once."""
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+    """unit_hash(*parts) from RowRandom.key(*parts)."""
+    return hash_of(key) / 2**64
