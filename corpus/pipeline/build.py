@@ -628,6 +628,13 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
                          "Nothing written")
 
 
+def _train_lm(texts: list[str]) -> tuple[NgramModel, float]:
+    """The baseline restorer's language model, and the seconds it took (it may train in another process)."""
+    clock = time.perf_counter()
+    lm = NgramModel.train(texts)
+    return lm, time.perf_counter() - clock
+
+
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, map_) -> Detector:
     """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups."""
@@ -724,17 +731,19 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                         for n, rows in by_split.items() if rows}
                 learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-            with steps.driver("language_model") as counts:
+            with steps.driver("language_model") as counts:  # trained beside the detector's tables
                 counts["texts"] = len(pairing.language_model_texts)
-                lm = NgramModel.train(pairing.language_model_texts)
-                saved = [saving.submit(lm.save, tmp / LM_FILE)]
+                trained = runner.start(_train_lm, pairing.language_model_texts)
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
                 detector = _train_detector(recipe, pairing, lexicons.lexicon, runner.map)
-                saved.append(saving.submit(detector.save, tmp))
+                saved = [saving.submit(detector.save, tmp)]
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
-                restorer = Restorer(lm, lexicons.lexicon, judge=detector)
+            lm, seconds = trained()
+            steps.stats.add("language_model", seconds)
+            saved.append(saving.submit(lm.save, tmp / LM_FILE))
+            restorer = Restorer(lm, lexicons.lexicon, judge=detector)
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
                 if mined is not None and any(r["split"] == "test" for r in mined.rows):
