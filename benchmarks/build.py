@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,8 +52,10 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak PSS bytes of the process tree) of a command that must succeed."""
+def run(command: list[str]) -> tuple[float, int, float]:
+    """(wall seconds, peak PSS bytes of the process tree, CPU seconds of the tree: user + system, the workers'
+    included, as the build waits for them) of a command that must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -71,7 +75,8 @@ def run(command: list[str]) -> tuple[float, int]:
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return wall, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, peak, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def blow_up(recipe: Path, times: int, folder: Path) -> Path:
@@ -171,24 +176,26 @@ def main() -> None:
         for scale in map(int, args.scales.split(",")):
             recipe = args.recipe if scale == 1 else blow_up(args.recipe, scale, tmp / f"x{scale}")
             mb = input_bytes(recipe) / 1e6
-            wall, rss = run([sys.executable, "-m", "benchmarks.build", "--naive", str(recipe), str(tmp / "naive.parquet")])
-            rows.append((f"x{scale}", "naive yardstick", 1, mb, "-", wall, mb / wall, rss))
+            wall, rss, cpu = run([sys.executable, "-m", "benchmarks.build", "--naive", str(recipe),
+                                  str(tmp / "naive.parquet")])
+            rows.append((f"x{scale}", "naive yardstick", 1, mb, "-", wall, mb / wall, rss, cpu))
             print(f"  {rows[-1]}", file=sys.stderr, flush=True)
             for workers in map(int, args.workers.split(",")):
                 out = tmp / f"dist-{scale}-{workers}"
-                wall, rss = run([*corpus, "build", str(recipe), "--out", str(out), "--quiet", "--force",
-                                 "--workers", str(workers), "--engine", args.engine])
+                wall, rss, cpu = run([*corpus, "build", str(recipe), "--out", str(out), "--quiet", "--force",
+                                      "--workers", str(workers), "--engine", args.engine])
                 manifest = json.loads(next(out.rglob("build.json")).read_text(encoding="utf-8"))
                 rows.append((f"x{scale}", f"corpus build ({args.engine})", workers, mb, manifest["counts"]["rows"],
-                             wall, mb / wall / workers, rss))
+                             wall, mb / wall / workers, rss, cpu))
                 label = f"x{scale}, {workers} worker{'s' * (workers > 1)}"
                 stages[label], steps[label] = manifest.get("stage_seconds", {}), manifest.get("step_seconds", {})
                 print(f"  {rows[-1]}", file=sys.stderr, flush=True)
                 shutil.rmtree(out)
     print(f"{'input':6} {'pipeline':24} {'workers':>7} {'input MB':>9} {'rows':>8} {'wall s':>8} "
-          f"{'MB/s/core':>10} {'peak PSS MB':>12}")
-    for scale, name, workers, mb, n, wall, rate, rss in rows:
-        print(f"{scale:6} {name:24} {workers:>7} {mb:>9.1f} {n!s:>8} {wall:>8.1f} {rate:>10.3f} {rss / 1e6:>12.0f}")
+          f"{'MB/s/core':>10} {'peak PSS MB':>12} {'CPU s':>7} {'cores busy':>10}")
+    for scale, name, workers, mb, n, wall, rate, rss, cpu in rows:
+        print(f"{scale:6} {name:24} {workers:>7} {mb:>9.1f} {n!s:>8} {wall:>8.1f} {rate:>10.3f} {rss / 1e6:>12.0f} "
+              f"{cpu:>7.1f} {cpu / wall:>10.2f}")
     for title, table in (("wall seconds per phase and driver step (build.json stage_seconds)", stages),
                          ("seconds in each step, summed over batches and workers (build.json step_seconds)", steps)):
         names = list(dict.fromkeys(k for st in table.values() for k in st))
@@ -201,7 +208,10 @@ def main() -> None:
     for scale in {r[0] for r in rows}:
         one, two = builds.get((scale, 1)), builds.get((scale, 2))
         if one and two:
-            print(f"{scale}: 2 workers are {one[5] / two[5]:.2f}x faster than 1 (target >= 1.8x)")
+            cores = os.cpu_count() or 1
+            print(f"{scale}: 2 workers are {one[5] / two[5]:.2f}x faster than 1 (target >= 1.8x); with {cores} cores "
+                  f"their {two[8]:.1f} CPU s allow at most {one[5] * cores / two[8]:.2f}x (one worker already kept "
+                  f"{one[8] / one[5]:.2f} cores busy: the models are compressed on a thread)")
         if one:
             print(f"{scale}: one worker {one[6]:.3f} MB/s = {one[6] / naive_rate[scale]:.2f} of the naive yardstick's "
                   f"{naive_rate[scale]:.3f} MB/s (targets on x1: >= 2.5 MB/s per core, >= 0.15 of the yardstick)")
