@@ -226,17 +226,20 @@ class NearIndex:
 class BatchIndex:
     """NearIndex's verdicts (match, then add, row by row) for whole batches, as the dedup barrier judges them.
 
-    Each band's keys are sorted numpy arrays, merged once per batch: the Python dicts of NearIndex cost ~200 ns
-    per key indexed (3M on the large recipe: a quarter of the step). A table of the keys' top bits tells which of
-    a batch's keys may be known, so only those are looked up (binary searches).
+    Each band's keys are sorted numpy arrays: the Python dicts of NearIndex cost ~200 ns per key indexed (3M on
+    the large recipe: a quarter of the step). A band holds a few sorted runs, each at least twice the size of the
+    next (a batch's keys are a new run, merged into the one before it while that one is not twice as big), so a
+    key is copied about log(batches) times instead of once per batch. A table of the keys' top bits tells which
+    of a batch's keys may be known, so only those are looked up (binary searches, run by run).
     """
 
     _FILTER_SHIFT = 64 - 24  # 16 MB: a tenth of false hits with 3M keys indexed
 
     def __init__(self, settings: DedupSettings):
         self.threshold = settings.near_threshold
-        self.keys = [np.empty(0, np.uint64) for _ in range(settings.bands[0])]
-        self.members = [np.empty(0, np.int64) for _ in range(settings.bands[0])]  # sorted by (key, member)
+        # per band, its runs (oldest first) of (keys, members), each sorted by (key, member); an older run holds
+        # only smaller members, so runs read in order give a key's members in order
+        self.runs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(settings.bands[0])]
         self.filter = np.zeros(1 << (64 - self._FILTER_SHIFT), dtype=bool)
         self.sets: dict[int, np.ndarray] = {}
         self.names: dict[int, str] = {}
@@ -250,16 +253,18 @@ class BatchIndex:
         how many are under that key."""
         counts = np.zeros(keys.shape, dtype=np.int64)
         rows, members = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-        for band, (known, numbers) in enumerate(zip(self.keys, self.members)):
+        for band, runs in enumerate(self.runs):
             column = keys[:, band]
             maybe = np.flatnonzero(self.filter[self._slots(band, column)])
-            lo = known.searchsorted(column[maybe])
-            n = known.searchsorted(column[maybe], side="right") - lo
-            hit = n > 0
-            maybe, lo, n = maybe[hit], lo[hit], n[hit]
-            counts[maybe, band] = n
-            rows.append(np.repeat(maybe, n))
-            members.append(numbers[np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))])
+            wanted = column[maybe]
+            for known, numbers in runs:
+                lo = known.searchsorted(wanted)
+                n = known.searchsorted(wanted, side="right") - lo
+                hit = n > 0
+                at, lo, n = maybe[hit], lo[hit], n[hit]
+                counts[at, band] += n
+                rows.append(np.repeat(at, n))
+                members.append(numbers[np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))])
         rows, members = np.concatenate(rows), np.concatenate(members)
         order = np.argsort(rows, kind="stable")
         return rows[order], members[order], counts
@@ -282,7 +287,7 @@ class BatchIndex:
         shared = np.searchsorted(which, np.arange(len(judged) + 1)).tolist()
         shared_keys = keys[judged[which], band_of].tolist()
         band_of, members = band_of.tolist(), members.tolist()
-        local: list[dict] = [{} for _ in self.keys]  # the batch's kept rows under its shared keys
+        local: list[dict] = [{} for _ in self.runs]  # the batch's kept rows under its shared keys
         kept = np.ones(rows, dtype=bool)
         twins: list[str | None] = [None] * rows
         for k, row in enumerate(judged.tolist()):
@@ -313,17 +318,27 @@ class BatchIndex:
             place = np.arange(len(column))
             rank = place - np.maximum.accumulate(np.where(starts, place, 0))
             room = rank < MAX_BUCKET - counts[order, band]
-            column, numbers = column[room], base + order[room]
-            at = self.keys[band].searchsorted(column, side="right") + np.arange(len(column))  # places once merged
-            old = np.ones(len(self.keys[band]) + len(column), dtype=bool)
-            old[at] = False
-            self.keys[band] = _merged(self.keys[band], old, at, column)
-            self.members[band] = _merged(self.members[band], old, at, numbers)
-            self.filter[self._slots(band, column)] = True
+            if not room.any():
+                continue
+            runs, run = self.runs[band], (column[room], base + order[room])
+            while runs and len(runs[-1][0]) <= 2 * len(run[0]):
+                run = _merged_runs(runs.pop(), run)
+            runs.append(run)
+            self.filter[self._slots(band, column[room])] = True
+
+
+def _merged_runs(older: tuple[np.ndarray, np.ndarray], newer: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """One run of two, sorted by (key, member): a newer run's members are all larger, so they go after the older
+    run's members of the same key (np.insert without its argsort and checks)."""
+    (keys, members), (new_keys, new_members) = older, newer
+    at = keys.searchsorted(new_keys, side="right") + np.arange(len(new_keys))  # places once merged
+    old = np.ones(len(keys) + len(new_keys), dtype=bool)
+    old[at] = False
+    return _merged(keys, old, at, new_keys), _merged(members, old, at, new_members)
 
 
 def _merged(values: np.ndarray, old: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """values with new ones at places `at` of the result (np.insert without its argsort and checks)."""
+    """values with new ones at places `at` of the result."""
     out = np.empty(len(old), dtype=values.dtype)
     out[old], out[at] = values, new
     return out
@@ -410,9 +425,9 @@ class Deduplicator:
         if self.near is not None and fresh:
             rows = live[fresh].tolist()
             bands, shingles = (table.column(c).combine_chunks() for c in ("bands", "shingles"))
-            band_rows = bands.values.to_numpy().reshape(-1, len(self.near.keys))
+            band_rows = bands.values.to_numpy().reshape(-1, len(self.near.runs))
             offsets, values = shingles.offsets.to_numpy(), shingles.values.to_numpy()
-            band_offsets = bands.offsets.to_numpy() // len(self.near.keys)
+            band_offsets = bands.offsets.to_numpy() // len(self.near.runs)
             twins = self.near.judge_batch([keys[i] for i in fresh], band_rows[band_offsets[rows]],
                                           [values[offsets[r]: offsets[r + 1]] for r in rows])
             found.update((row, ("near_duplicate", twin)) for row, twin in zip(rows, twins) if twin is not None)
