@@ -628,11 +628,20 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
                          "Nothing written")
 
 
-def _train_lm(texts: list[str]) -> tuple[NgramModel, float]:
-    """The baseline restorer's language model, and the seconds it took (it may train in another process)."""
-    clock = time.perf_counter()
-    lm = NgramModel.train(texts)
-    return lm, time.perf_counter() - clock
+class TrainLM:
+    """The baseline restorer's language model and the seconds it took. Trained beside the driver (another
+    process), it is also saved there; trained in the driver, it is left to the driver's saving thread."""
+
+    def __init__(self, path: Path):
+        self.path, self.driver = path, os.getpid()
+
+    def __call__(self, texts: list[str]) -> tuple[NgramModel, float, bool]:
+        clock = time.perf_counter()
+        lm = NgramModel.train(texts)
+        saved = os.getpid() != self.driver
+        if saved:
+            lm.save(self.path)
+        return lm, time.perf_counter() - clock, saved
 
 
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, map_) -> Detector:
@@ -734,7 +743,7 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
             with steps.driver("language_model") as counts:  # trained beside the detector's tables
                 counts["texts"] = len(pairing.language_model_texts)
                 clock = time.perf_counter()
-                trained = runner.start(_train_lm, pairing.language_model_texts)
+                trained = runner.start(TrainLM(tmp / LM_FILE), pairing.language_model_texts)
                 starting = time.perf_counter() - clock  # all of the training when the engine ran it here
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
@@ -742,9 +751,10 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                 saved = [saving.submit(detector.save, tmp)]
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
-            lm, seconds = trained()
+            lm, seconds, done = trained()
             steps.stats.add("language_model", max(0.0, seconds - starting))  # the seconds it took elsewhere
-            saved.append(saving.submit(lm.save, tmp / LM_FILE))
+            if not done:
+                saved.append(saving.submit(lm.save, tmp / LM_FILE))
             restorer = Restorer(lm, lexicons.lexicon, judge=detector)
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
