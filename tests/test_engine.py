@@ -36,36 +36,3 @@ def test_a_task_that_cannot_be_pickled_runs_on_two_workers_with_the_results_of_o
     assert two == one and len(one) == len(paragraphs)
     assert 0 < sum(k for k, _ in one) < sum(n for _, n in one)
     assert again == [CountKnown({"của", "và"})(p) for p in paragraphs[:20]]
-
-
-class Tally:
-    """Counts of every syllable of the paragraphs it is given: a result of many small objects to hand back."""
-
-    def __call__(self, paragraphs: list[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for p in paragraphs:
-            for w in p.lower().split():
-                counts[w] = counts.get(w, 0) + 1
-        return counts
-
-
-def test_work_started_beside_the_driver_gives_what_the_driver_would_and_reraises_its_error():
-    with WIKI.open(encoding="utf-8") as f:
-        paragraphs = [p for _ in range(4) for p in json.loads(next(f))["text"].split("\n") if p.strip()]
-    expected = Tally()(paragraphs)
-    assert expected.get("của", 0) > 1
-    one = LocalEngine(1).start(Tally(), paragraphs)
-    with LocalEngine(2) as engine:
-        started = engine.start(Tally(), paragraphs)
-        meanwhile = list(engine.map(CountKnown(set(expected)), paragraphs[:10]))  # the driver forks a map meanwhile
-        assert started() == expected == one()
-        assert all(known == n for known, n in meanwhile)  # every word of them is in the vocabulary
-        failing = engine.start(Tally(), [None])  # None.lower(): AttributeError in the started process
-        try:
-            failing()
-        except AttributeError as e:
-            assert "lower" in str(e)
-        else:
-            raise AssertionError("the started work's error did not reach the driver")
-        left = engine.start(Tally(), paragraphs)  # never waited for: the engine ends its process on exit
-    assert not engine.started and left is not None

@@ -628,22 +628,6 @@ def _refuse_empty(recipe: Recipe, reading: Reading, pairing: Pairing) -> None:
                          "Nothing written")
 
 
-class TrainLM:
-    """The baseline restorer's language model and the seconds it took. Trained beside the driver (another
-    process), it is also saved there; trained in the driver, it is left to the driver's saving thread."""
-
-    def __init__(self, path: Path):
-        self.path, self.driver = path, os.getpid()
-
-    def __call__(self, texts: list[str]) -> tuple[NgramModel, float, bool]:
-        clock = time.perf_counter()
-        lm = NgramModel.train(texts)
-        saved = os.getpid() != self.driver
-        if saved:
-            lm.save(self.path)
-        return lm, time.perf_counter() - clock, saved
-
-
 def _train_detector(recipe: Recipe, pairing: Pairing, lexicon, map_) -> Detector:
     """The build's spin detector (corpus.despin.detector): tables from the language model's train texts, regression
     and threshold from validation paragraphs spun here with half A of the groups."""
@@ -740,22 +724,17 @@ def build(recipe: Recipe, out_root: Path, force: bool = False, quiet: bool = Fal
                                         for n, rows in by_split.items() if rows}
                 learned = _learn(mined.rows, tmp, runner.map)
             # the baseline restorer's language model: clean text of the train split only, so test stays unseen
-            with steps.driver("language_model") as counts:  # trained beside the detector's tables
+            with steps.driver("language_model") as counts:
                 counts["texts"] = len(pairing.language_model_texts)
-                clock = time.perf_counter()
-                trained = runner.start(TrainLM(tmp / LM_FILE), pairing.language_model_texts)
-                starting = time.perf_counter() - clock  # all of the training when the engine ran it here
+                lm = NgramModel.train(pairing.language_model_texts)
+                saved = [saving.submit(lm.save, tmp / LM_FILE)]
                 write_compiled(lexicons.lexicon, tmp / COMPILED)
             with steps.driver("spin_detector") as counts:
                 detector = _train_detector(recipe, pairing, lexicons.lexicon, runner.map)
-                saved = [saving.submit(detector.save, tmp)]
+                saved.append(saving.submit(detector.save, tmp))
                 calibrated = detector.settings["calibration"]  # the held paragraphs its threshold was set on
                 counts.update({"calibrated on clean": calibrated["clean"], "calibrated on spun": calibrated["spun"]})
-            lm, seconds, done = trained()
-            steps.stats.add("language_model", max(0.0, seconds - starting))  # the seconds it took elsewhere
-            if not done:
-                saved.append(saving.submit(lm.save, tmp / LM_FILE))
-            restorer = Restorer(lm, lexicons.lexicon, judge=detector)
+                restorer = Restorer(lm, lexicons.lexicon, judge=detector)
             with steps.driver("baselines") as counts:
                 test_sets = {"synthetic test": pairing.sample(), **({"real test": real} if real else {})}
                 if mined is not None and any(r["split"] == "test" for r in mined.rows):

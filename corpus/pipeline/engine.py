@@ -24,42 +24,23 @@ class LocalEngine:
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self.started: list = []  # the pools of work started beside the driver
 
     def __enter__(self) -> LocalEngine:
         return self
 
     def __exit__(self, *exc) -> None:
-        while self.started:  # a build that failed before it waited for them
-            pool = self.started.pop()
-            pool.terminate()
-            pool.join()
-
-    def start(self, task: Callable, item) -> Callable[[], object]:
-        """Run task(item) beside the driver, in a process forked now, while the driver goes on with other work;
-        return a function that waits for the result. With one worker the task runs now, in the driver."""
-        if self.workers == 1:
-            done = task(item)
-            return lambda: done
-        pool = _fork(task, 1)
-        self.started.append(pool)
-        pending = pool.apply_async(_run, (item,))
-
-        def result():
-            try:
-                return pending.get()
-            finally:
-                pool.terminate()
-                pool.join()
-                if pool in self.started:
-                    self.started.remove(pool)
-        return result
+        pass
 
     def map(self, task: Callable, items: Iterable) -> Iterator:
         if self.workers == 1:
             yield from map(task, items)
             return
-        pool = _fork(task, self.workers)
+        global _TASK
+        _TASK = task  # the workers are forked now, each with the task in its copy of this module
+        try:
+            pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
+        finally:
+            _TASK = None
         try:
             window: deque = deque()
             for item in items:
@@ -73,17 +54,7 @@ class LocalEngine:
             pool.join()
 
 
-_TASK: Callable | None = None  # the task of the pool being forked
-
-
-def _fork(task: Callable, workers: int):
-    """A pool of workers forked now, each with the task in its copy of this module."""
-    global _TASK
-    _TASK = task
-    try:
-        return multiprocessing.get_context("fork").Pool(workers, initializer=_die_with_parent)
-    finally:
-        _TASK = None
+_TASK: Callable | None = None  # the task of the map whose pool is being forked
 
 
 def _run(item):
@@ -117,11 +88,6 @@ class RayEngine:
 
         if not self.address:
             ray.shutdown()
-
-    def start(self, task: Callable, item) -> Callable[[], object]:
-        """Work beside the driver: here it runs now, in the driver (a remote task would ship the driver's data)."""
-        result = task(item)
-        return lambda: result
 
     def map(self, task: Callable, items: Iterable) -> Iterator:
         import pyarrow as pa
