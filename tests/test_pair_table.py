@@ -71,3 +71,50 @@ def test_unit_of_a_key_is_the_stable_hash_of_its_parts(law_paragraphs):
     for i, text in enumerate(law_paragraphs[:50]):
         parts = (20261126, "vi-legal", text[:30], i, "spun")
         assert unit_of(RowRandom.key(*parts)) == unit_hash(*parts) == stable_hash(*parts) / 2**64
+
+
+def test_documents_are_the_groupby_runs(law_paragraphs, wiki_articles):
+    """_documents cuts the rows in Arrow as itertools.groupby cuts (source, doc_id) in Python, nulls included
+    (None == None), on a table whose documents repeat non-adjacently."""
+    from itertools import groupby
+
+    from corpus.pipeline.pairs import _documents
+
+    sources = ["vi-legal"] * 5 + ["viwiki"] * 4 + ["vi-legal"] * 3 + [None, None, "viwiki", None]
+    doc_ids = ["civil"] * 3 + ["labour"] * 2 + [str(a["id"]) for a in wiki_articles[:2] for _ in (0, 1)] + \
+        ["civil"] * 3 + [None, None, None, "x"]
+    table = pa.table({"source": pa.array(sources, pa.string()), "doc_id": pa.array(doc_ids, pa.string()),
+                      "text": law_paragraphs[:len(sources)]})
+    plain, first = [], 0
+    for (source, doc_id), group in groupby(zip(sources, doc_ids)):
+        size = len(list(group))
+        plain.append((first, first + size, source, doc_id))
+        first += size
+    assert _documents(table) == plain
+    assert _documents(table.slice(0, 0)) == []
+    assert _documents(table.slice(3, 1)) == [(0, 1, "vi-legal", "labour")]
+
+
+def test_variants_seed_each_row_by_its_key(law_paragraphs):
+    """variants() joins each row's key as bytes and drops repeated variants with a set: the same rows as seeding
+    RowRandom(seed, source, doc_id, index, variant) and comparing with every earlier variant."""
+    from corpus.pipeline.pairs import variants
+    from corpus.rand import unit_hash
+    from corpus.spin.noise import spin
+
+    settings, lexicon = NoiseSettings(variants=4, substitution_rate=0.05, glue_rate=0.0), default_lexicon()
+    paragraphs = list(enumerate(law_paragraphs[:120]))
+    expected = []
+    for index, text in paragraphs:
+        drawn = []
+        if unit_hash(7, "vi-legal", "civil", index, "spun") < settings.paragraph_rate:
+            for variant in range(settings.variants):
+                rng = RowRandom(7, "vi-legal", "civil", index, variant)
+                rng.random()  # the glue draw
+                noisy, edits = spin(text, rng, settings, lexicon)
+                if noisy != text and all((text, noisy) != (c, n) for _, c, n, _ in drawn):
+                    drawn.append((variant, text, noisy, edits))
+        expected += [(index, *row) for row in drawn] or [(index, 0, text, text, [])]
+    got = list(variants("vi-legal", "civil", paragraphs, 7, settings, lexicon))
+    assert got == expected
+    assert any(row[1] > 0 for row in got) and any(row[2] == row[3] for row in got)

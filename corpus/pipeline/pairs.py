@@ -9,8 +9,8 @@ Each random choice is seeded by (recipe seed, row key), never by the order rows 
 from __future__ import annotations
 
 import gc
-from itertools import groupby
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,7 +26,8 @@ def variants(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: 
     paragraph order. `clean` is the paragraph's own str unless a break was lost, `noisy` is `clean` itself when
     untouched: pair_table takes those from Arrow."""
     by_index, prefix = dict(paragraphs), RowRandom.key(seed, source, doc_id, "")
-    spun = {i: unit_of(prefix + f"{i}\x1fspun".encode()) < settings.paragraph_rate for i, _ in paragraphs}
+    rate, glue_rate, count = settings.paragraph_rate, settings.glue_rate, settings.variants
+    spun = {i: unit_of(prefix + b"%d\x1fspun" % i) < rate for i, _ in paragraphs}
     spun_indices = [i for i, _ in paragraphs if spun[i]]
     titled = spun_indices[0] if spun_indices and unit_hash(seed, source, doc_id, "seo") < \
         settings.seo_title_rate else None  # an SEO title line sits above the page's first spun paragraph
@@ -37,17 +38,20 @@ def variants(source: str, doc_id: str, paragraphs: list[tuple[int, str]], seed: 
             yield index, 0, text, text, []
             continue
         drawn: list[tuple[int, str, str, list]] = []
-        for variant in range(settings.variants):
-            rng = RowRandom.seeded(prefix + f"{index}\x1f{variant}".encode())  # RowRandom(seed, ..., variant)
+        seen: set[tuple[str, str]] = set()
+        for variant in range(count):
+            rng = RowRandom.seeded(prefix + b"%d\x1f%d" % (index, variant))  # RowRandom(seed, ..., variant)
             clean = text
-            if rng.random() < settings.glue_rate and spun.get(index + 1) and ends_sentence(text):  # one draw
+            if rng.random() < glue_rate and spun.get(index + 1) and ends_sentence(text):  # one draw
                 clean = text + "\n" + by_index[index + 1]  # a lost line break glues the next paragraph on
             title = seo_title(rng) if index == titled else None
-            if clean not in found:
-                found[clean] = lexicon.matches(clean)
-            noisy, edits = spin(clean, rng, settings, lexicon, title, found[clean])
+            matches = found.get(clean)
+            if matches is None:
+                matches = found[clean] = lexicon.matches(clean)
+            noisy, edits = spin(clean, rng, settings, lexicon, title, matches)
             # a variant that changed nothing, or repeats an earlier one, adds no information
-            if noisy != clean and all((clean, noisy) != (c, n) for _, c, n, _ in drawn):
+            if noisy != clean and (clean, noisy) not in seen:
+                seen.add((clean, noisy))
                 drawn.append((variant, clean, noisy, edits))
         if not drawn:
             yield index, 0, text, text, []
@@ -79,10 +83,9 @@ def pair_table(table: pa.Table, seed: int, settings: NoiseSettings, lexicon, sch
 
 def _columns(table: pa.Table, seed: int, settings: NoiseSettings, lexicon) -> tuple[list, ...]:
     at, paragraph, variant, clean, noisy, edits = [], [], [], [], [], []
-    keys = zip(*(table.column(name).to_pylist() for name in ("source", "doc_id", "index", "text")))
-    first = 0
-    for (source, doc_id), group in groupby(keys, key=lambda r: r[:2]):
-        kept = [(index, text) for _, _, index, text in group]
+    indices, texts = table.column("index").to_pylist(), table.column("text").to_pylist()
+    for first, end, source, doc_id in _documents(table):
+        kept = list(zip(indices[first:end], texts[first:end]))
         where = {index: (first + k, text) for k, (index, text) in enumerate(kept)}
         for index, number, clean_text, noisy_text, row_edits in variants(source, doc_id, kept, seed, settings,
                                                                           lexicon):
@@ -93,8 +96,26 @@ def _columns(table: pa.Table, seed: int, settings: NoiseSettings, lexicon) -> tu
             clean.append(None if clean_text is text else clean_text)  # None: the paragraph, taken in Arrow
             noisy.append(None if noisy_text is clean_text else noisy_text)  # None: untouched
             edits.append(row_edits)
-        first += len(kept)
     return at, paragraph, variant, clean, noisy, edits
+
+
+def _documents(table: pa.Table) -> list[tuple[int, int, str, str]]:
+    """(first row, end row, source, doc_id) of each run of rows of one document, as itertools.groupby would cut
+    them, found in Arrow: no per-row tuple of Python strs."""
+    rows = table.num_rows
+    if rows == 0:
+        return []
+    starts = np.zeros(rows, bool)
+    starts[0] = True
+    for name in ("source", "doc_id"):
+        column = table.column(name)
+        a, b = column.slice(1), column.slice(0, rows - 1)
+        same = pc.or_kleene(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b)))  # None == None, as in Python
+        starts[1:] |= ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    first = np.flatnonzero(starts)
+    at = pa.array(first)
+    return list(zip(first.tolist(), [*first[1:].tolist(), rows], table.column("source").take(at).to_pylist(),
+                    table.column("doc_id").take(at).to_pylist()))
 
 
 def _arrow(table: pa.Table, at, paragraph, variant, clean, noisy, edits, schema: pa.Schema, origin: int) -> pa.Table:
