@@ -1,11 +1,17 @@
 """The card's scoring shortcuts against plain computations on real text: tallies of several systems sharing their
 reference side, chrF counted only where the sides differ, and the language model's memo of scores."""
 
+import difflib
 import math
+import random
 
+import numpy as np
 import pytest
 
-from corpus.despin.evaluate import _CHRF, levenshtein, tallies, tally, token_edits
+from corpus.despin.evaluate import _CHRF, _code_points, _ranks, levenshtein, tallies, tally, token_edits
+from corpus.rand import RowRandom
+from corpus.spin.noise import NoiseSettings, spin
+from corpus.text.tokens import tokens
 from corpus.despin.lm import NgramModel, syllables
 
 
@@ -16,10 +22,57 @@ def sacrebleus(predictions, references):
     return [sum(column) for column in zip(*rows)]
 
 
+def difflib_edits(source, target):
+    """token_edits the plain way: difflib's opcodes, changed ones between two equal ones merged into one edit."""
+    a, b = tokens(source), tokens(target)
+    edits, block = [], None
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            if block:
+                edits.append((block[0], block[1], tuple(b[block[2]:block[3]])))
+            block = None
+        elif block is None:
+            block = [i1, i2, j1, j2]
+        else:
+            block[1], block[3] = i2, j2
+    if block:
+        edits.append((block[0], block[1], tuple(b[block[2]:block[3]])))
+    return edits
+
+
+def test_token_edits_are_difflibs(law_paragraphs, wiki_articles):
+    """The inlined longest-match recursion gives difflib's edits: law and Wikipedia paragraphs spun (and half of
+    them partly put back, as a restorer would), and random texts of three tokens, where ties between equally long
+    matches decide everything."""
+    wiki = [p for a in wiki_articles[:10] for p in a["text"].split("\n") if len(p) > 40]
+    texts = law_paragraphs[:300] + wiki[:300]
+    pairs = []
+    for i, clean in enumerate(texts):
+        noisy = spin(clean, RowRandom(3, i), NoiseSettings())[0]
+        half = noisy.split("\n")[0] + clean[len(noisy.split("\n")[0]):] if i % 2 else clean
+        pairs += [(noisy, clean), (noisy, half), (clean, noisy)]
+    assert sum(n != c for n, c in pairs) > 600
+    rng = random.Random(4)
+    pairs += [(" ".join(rng.choices("abc", k=rng.randint(0, 14))), " ".join(rng.choices("abc", k=rng.randint(0, 14))))
+              for _ in range(3000)]
+    for source, target in pairs:
+        assert token_edits(source, target) == difflib_edits(source, target)
+
+
+def test_ranks_are_numpys_unique(law_paragraphs, wiki_articles):
+    """chrF's character ranks from a table of the code points present equal np.unique's, on real text and with
+    a character beyond U+FFFF (np.unique then) and nothing at all."""
+    texts = law_paragraphs[:200] + [a["text"] for a in wiki_articles[:10]]
+    for codes in (_code_points(texts)[0], _code_points(texts + ["Hà Nội 𝕏"])[0], _code_points([])[0]):
+        alphabet, inverse = np.unique(codes, return_inverse=True)
+        count, ranks = _ranks(codes)
+        assert count == len(alphabet) and np.array_equal(ranks, inverse)
+
+
 def plain_tally(inputs, predictions, references):
-    """tally() the plain way: every row measured, chrF by sacrebleu."""
-    gold = [set(token_edits(s, r)) for s, r in zip(inputs, references)]
-    hyp = [set(token_edits(s, p)) for s, p in zip(inputs, predictions)]
+    """tally() the plain way: every row measured (edits by difflib), chrF by sacrebleu."""
+    gold = [set(difflib_edits(s, r)) for s, r in zip(inputs, references)]
+    hyp = [set(difflib_edits(s, p)) for s, p in zip(inputs, predictions)]
     untouched = [p != s for s, p, r in zip(inputs, predictions, references) if s == r]
     return {
         "rows": len(inputs), "exact": sum(p == r for p, r in zip(predictions, references)),

@@ -19,7 +19,7 @@ from corpus.despin.restore import Restorer
 BASELINES = ("identity", "lexicon")
 OTHER_HALF = "lexicon, other half"  # the held-out set's out-of-sample de-spinner
 HELD_OUT = "held-out half"  # the held-out test set's name
-CHUNK = 100  # rows per task of the card's baseline scoring
+CHUNK = 250  # rows per task of the card's baseline scoring (fewer numpy and detector batches than 100: 10% less CPU)
 
 
 def predict(name: str, noisy: list[str], restorer: Restorer | None, labels: list | None = None) -> list[str]:
