@@ -28,7 +28,8 @@ def texts(law_paragraphs, wiki_articles) -> list[str]:
     # real paragraphs, plus the cases where lowering a whole text is not lowering each syllable (final sigma,
     # dotted capital I), texts without a syllable, and a one-syllable text
     # and syllables between Unicode spaces and separators (the texts are split at whitespace before the regex)
-    odd = ["ΑΣ.Β và ΟΔΟΣ", "İstanbul, Thổ Nhĩ Kỳ", "", "— ; …", "Hà", "Hà\u00a0Nội\u2028và\tSài\u3000Gòn\x1c2015"]
+    odd = ["ΑΣ.Β và ΟΔΟΣ", "İstanbul, Thổ Nhĩ Kỳ", "", "— ; …", "Hà",
+           "Hà\u00a0Nội\u2028và\tSài\u3000Gòn\x1c2015"]
     return law_paragraphs[:300] + [a["text"] for a in wiki_articles[:20]] + odd
 
 
