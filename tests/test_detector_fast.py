@@ -10,8 +10,8 @@ import pytest
 
 import corpus.despin.detector as detector
 from corpus.despin.detector import OutputFinder, features
-from corpus.despin.ngrams import (BOUNDARY, DISCOUNT, ORDER, UNKNOWN, NgramTables, _all_windows, _hash, _HashIndex,
-                                  _mix, tokens, with_boundaries)
+from corpus.despin.ngrams import (BOUNDARY, DISCOUNT, ORDER, UNKNOWN, NgramTables, _all_windows, _distinct_rows, _hash,
+                                  _HashIndex, _mix, tokens, with_boundaries)
 from corpus.spin.lexicon import default_lexicon
 from corpus.text.normalize import normalize
 from corpus.text.segment import BODY, segment
@@ -72,6 +72,30 @@ def test_training_counts_match_counting_every_window(tables, paragraphs):
         assert np.array_equal(table["contexts"], contexts) and np.array_equal(table["best_contexts"], contexts)
         assert np.array_equal(table["context_counts"], counts) and np.array_equal(table["context_types"], types)
         assert np.array_equal(table["keys"], keys)
+        assert np.array_equal(table["counts"], np.unique(_mix(c, window[:, -1]), return_counts=True)[1])
+        assert np.array_equal(table["best_next"], plain_best_next(window, c, keys))
+
+
+def plain_best_next(window: np.ndarray, context: np.ndarray, keys: np.ndarray) -> list[int]:
+    """best_next as the tables hold it, one context at a time: its commonest n-gram (a tie: the lowest key), then
+    the last token of the window whose number is that n-gram's rank among the keys (see ngrams._table)."""
+    count: dict[int, dict[int, int]] = {}
+    for c, g in zip(context.tolist(), _mix(context, window[:, -1]).tolist()):
+        count.setdefault(c, {})[g] = count.setdefault(c, {}).get(g, 0) + 1
+    rank = {g: i for i, g in enumerate(keys.tolist())}
+    best = {c: min(grams, key=lambda g: (-grams[g], g)) for c, grams in count.items()}
+    return [int(window[rank[best[c]], -1]) for c in sorted(best)]
+
+
+def test_distinct_rows_packed_or_not(tables, paragraphs):
+    """Rows packed into one number each give what np.unique over the rows gives (its path for a vocabulary too big
+    to pack), and so does a base too big to pack."""
+    ids, lengths = tables.encode_texts(paragraphs[:300])
+    window = _all_windows(with_boundaries(ids, lengths, 1, 1), lengths + 2, ORDER)
+    rows, counts = np.unique(window, axis=0, return_counts=True)
+    shift = np.array([0, 0, 0, 2**20])  # ids up to 2**20: 80 bits, not packed
+    for (got, got_counts), plus in ((_distinct_rows(window), 0), (_distinct_rows(window + shift), shift)):
+        assert np.array_equal(got, rows + plus) and np.array_equal(got_counts, counts)
 
 
 def test_hash_index_finds_what_a_binary_search_finds(tables):

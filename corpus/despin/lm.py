@@ -8,13 +8,13 @@ which is all the detector and the baseline restorer ask of it. Stored as a gzipp
 from __future__ import annotations
 
 import gzip
-import itertools
 import math
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from corpus.despin.ngrams import found_tokens
 from corpus.text.tokens import SYLLABLE
 
 BACKOFF = math.log(0.4)
@@ -37,10 +37,10 @@ class NgramModel:
     def train(cls, texts: Iterable[str], min_trigram: int = 1) -> NgramModel:
         """Counted with numpy over syllable ranks, not strings (about 2x faster than a Counter of joined keys).
         The keys come out in sorted order, so save's sort is one linear pass."""
-        per_text = [SYLLABLE.findall(text) for text in texts]
-        if not per_text:
+        texts = list(texts)
+        if not texts:
             return cls({VOCABULARY: 0})
-        words, ranks, closing = _ranked(per_text)
+        words, ranks, closing = _ranked(*found_tokens(texts, SYLLABLE, lower=False))
         keys, counts = _ngram_counts(ranks, closing, len(words) + 1, min_trigram)
         model = {"": len(ranks), VOCABULARY: len(words)}
         model.update(zip(_key_strings(words, keys, len(words) + 1), counts.tolist()))
@@ -53,7 +53,10 @@ class NgramModel:
         import pyarrow.compute as pc
 
         keys = sorted(self.counts)
-        values = pa.array(list(map(self.counts.__getitem__, keys)), pa.int64()).cast(pa.large_string())
+        ordered = keys == list(self.counts)  # as train() leaves them: the values in order too, no look-ups
+        values = np.fromiter(self.counts.values() if ordered else map(self.counts.__getitem__, keys), np.int64,
+                             len(keys))
+        values = pa.array(values).cast(pa.large_string())
         values = pc.binary_join_element_wise(values, _large(""), _large("\n"))  # "value\n"
         lines = pc.binary_join_element_wise(pa.array(keys, pa.large_string()), values, _large("\t"))
         with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as f:
@@ -104,22 +107,20 @@ class NgramModel:
         return total
 
 
-def _ranked(per_text: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The distinct lowercased words (with BOUNDARY) in string order, and every text as the ranks of its words
-    (from 1: 0 stands for no word) between boundaries, all texts end to end, with a mask of each closing boundary."""
-    flat = list(itertools.chain.from_iterable(per_text))
-    distinct = list(dict.fromkeys(flat))
+def _ranked(distinct: list[str], codes: np.ndarray, lengths: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct lowercased words (with BOUNDARY) in string order, and every text (its syllables distinct[codes],
+    lengths[i] of them) as the ranks of its words (from 1: 0 stands for no word) between boundaries, all texts end
+    to end, with a mask of each closing boundary."""
     lowered = [w.lower() for w in distinct]  # once per distinct syllable, not per occurrence
     words = sorted({*lowered, BOUNDARY})
     rank = {w: i for i, w in enumerate(words, 1)}
-    index = {w: i for i, w in enumerate(distinct)}
     of_distinct = np.array([rank[w] for w in lowered], np.int64)
-    lengths = np.fromiter(map(len, per_text), np.int64, len(per_text)) + 2
+    lengths = lengths + 2
     ends = np.cumsum(lengths)
     ranks = np.full(ends[-1], rank[BOUNDARY], np.int64)
     inner = np.ones(ends[-1], bool)
     inner[ends - lengths] = inner[ends - 1] = False
-    ranks[inner] = of_distinct[np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))]
+    ranks[inner] = of_distinct[codes]
     closing = np.zeros(ends[-1], bool)
     closing[ends - 1] = True
     return words, ranks, closing

@@ -47,13 +47,15 @@ class _Ids(dict):
         return self.number if token[0].isdigit() else UNKNOWN
 
 
-def found_tokens(texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(distinct, codes, lengths): the _TOKEN matches of every lower-cased text, end to end, are distinct[codes],
-    text i's lengths[i] of them. A token never spans whitespace, so Arrow splits the texts at it and finds the
-    distinct chunks; the regex and the dict run once per distinct chunk, not per token (2x faster)."""
-    bounds, chunks, at = split_batch([t.lower() for t in texts])
+def found_tokens(texts: Iterable[str], pattern: re.Pattern = _TOKEN, lower: bool = True
+                 ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(distinct, codes, lengths): the `pattern` matches of every text (lower-cased first unless not `lower`), end
+    to end, are distinct[codes], text i's lengths[i] of them. A match never spans whitespace (the pattern's and the
+    language model's syllables'), so Arrow splits the texts at it and finds the distinct chunks; the regex and the
+    dict run once per distinct chunk, not per token (2x faster)."""
+    bounds, chunks, at = split_batch([t.lower() for t in texts] if lower else list(texts))
     distinct: dict[str, int] = {}
-    per_chunk = [[distinct.setdefault(w, len(distinct)) for w in _TOKEN.findall(c)] for c in chunks]
+    per_chunk = [[distinct.setdefault(w, len(distinct)) for w in pattern.findall(c)] for c in chunks]
     size = np.fromiter(map(len, per_chunk), np.int64, len(per_chunk))
     flat = np.fromiter(chain.from_iterable(per_chunk), np.int64, int(size.sum()))
     n = size[at]  # tokens of each chunk occurrence
@@ -143,22 +145,9 @@ class NgramTables:
         flat, lengths = with_boundaries(ids, lengths, 1, 1), lengths + 2
         counts = np.bincount(flat, minlength=len(vocabulary) + 2).astype(np.float64)
         model.unigram = np.log((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
+        windows = _all_windows(flat, lengths, ORDER)
         for n in range(2, ORDER + 1):
-            window = _all_windows(flat, lengths, n)
-            c = _hash(window[:, :-1], n)
-            g, nxt = _mix(c, window[:, -1]), window[:, -1]
-            keys, first, key_counts = np.unique(g, return_index=True, return_counts=True)
-            ctx_of_key = c[first]
-            order = np.lexsort((-key_counts, ctx_of_key))  # per context, its commonest continuation first
-            best_contexts, at = np.unique(ctx_of_key[order], return_index=True)
-            # a context's count and number of types, from its n-grams (not another sort of every window)
-            bounds = np.r_[at, len(order)]
-            context_counts = np.diff(np.r_[0, np.cumsum(key_counts[order])][bounds])
-            context_types = np.diff(bounds)
-            model.tables.append({"keys": keys, "counts": key_counts.astype(np.int32), "contexts": best_contexts,
-                                 "context_counts": context_counts.astype(np.int32),
-                                 "context_types": context_types.astype(np.int32), "best_contexts": best_contexts,
-                                 "best_next": nxt[order][at].astype(np.int32)})
+            model.tables.append(_table(*_distinct_rows(windows[:, ORDER - n :]), n, windows[:, -1]))
         return cls(vocabulary, model.unigram, model.tables)  # with its look-up indexes
 
     # --- encoding and scoring -------------------------------------------------------------------------------
@@ -240,6 +229,44 @@ def _indexes(table: dict[str, np.ndarray]) -> dict[str, _HashIndex]:
     same = np.array_equal(table["best_contexts"], table["contexts"])
     return {"keys": _HashIndex(table["keys"]), "contexts": contexts,
             "best_contexts": contexts if same else _HashIndex(table["best_contexts"])}
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ids in lexicographic order, and their counts. Packed into one number each when the ids
+    allow it: a sort of numbers, not of rows (np.unique(axis=0)) nor of the windows' hashes by position."""
+    base, n = int(rows.max(initial=0)) + 1, rows.shape[1]
+    if base**n >= 2**63:
+        return np.unique(rows, axis=0, return_counts=True)
+    packed = np.zeros(len(rows), np.int64)
+    for j in range(n):
+        packed = packed * base + rows[:, j]
+    distinct, counts = np.unique(packed, return_counts=True)
+    return distinct[:, None] // base ** np.arange(n - 1, -1, -1, dtype=np.int64) % base, counts
+
+
+def _table(grams: np.ndarray, counts: np.ndarray, n: int, last: np.ndarray) -> dict[str, np.ndarray]:
+    """One order's arrays from its distinct n-grams in lexicographic order (so each context's are together) and
+    their counts; keys and contexts ascending by hash. Hashes only of distinct n-grams: assumes no two collide in
+    64 bits. best_next as the files have always held it: not the token that ends a context's commonest n-gram (a
+    tie: the lowest key) but `last` (each window's last token, in window order) at that n-gram's rank among the
+    keys, the index NgramTables.train took into the wrong array. A bug (predict() proposes that token), kept: fixing it
+    changes every build's detector."""
+    context = _hash(grams[:, :-1], n)
+    keys = _mix(context, grams[:, -1])
+    starts = np.flatnonzero(np.r_[True, context[1:] != context[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(grams)]))
+    best = counts == np.maximum.reduceat(counts, starts)[group]
+    lowest = np.minimum.reduceat(np.where(best, keys, np.uint64(2**64 - 1)), starts)
+    best = np.flatnonzero(best & (keys == lowest[group]))
+    best = best[np.r_[True, group[best][1:] != group[best][:-1]]]
+    by_key, by_context = np.argsort(keys), np.argsort(context[starts])
+    rank = np.empty_like(by_key)
+    rank[by_key] = np.arange(len(by_key))
+    contexts = context[starts][by_context]
+    return {"keys": keys[by_key], "counts": counts[by_key].astype(np.int32), "contexts": contexts,
+            "context_counts": np.add.reduceat(counts, starts)[by_context].astype(np.int32),
+            "context_types": np.diff(np.r_[starts, len(grams)])[by_context].astype(np.int32),
+            "best_contexts": contexts, "best_next": last[rank[best]][by_context].astype(np.int32)}
 
 
 def _all_windows(flat: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
