@@ -62,8 +62,10 @@ def _in_batches(texts: list[str], settings, size: int) -> dict[int, int]:
     prints = fingerprints(texts, settings)
     for start in range(0, len(texts), size):
         batch = prints[start: start + size]
+        sets = [s for _, s in batch]
+        offsets = np.cumsum([0] + [len(s) for s in sets])
         twins = index.judge_batch([str(start + i) for i in range(len(batch))], np.array([k for k, _ in batch]),
-                                  [s for _, s in batch])
+                                  np.concatenate(sets), offsets)
         found |= {start + i: int(t) for i, t in enumerate(twins) if t is not None}
     return found
 
@@ -292,3 +294,20 @@ def test_fingerprint_digests_are_blake2b_of_the_running_paragraphs(law_paragraph
     dropped = _fingerprint(table.filter(pa.array([bool(r) for r in reasons])), SimpleNamespace(
         recipe=SimpleNamespace(dedup=DedupSettings())))
     assert set(dropped.column("digest").to_pylist()) == {None}
+
+
+def test_stable_order_and_merged_runs_equal_numpys_stable_sort(law_paragraphs):
+    """The radix order of band keys and the merge of two index runs against np.argsort(kind="stable"), on the
+    band keys of law paragraphs (some repeated: equal keys keep their rows' order)."""
+    from corpus.match.dedup import _merged_runs, _stable_order, band_keys, shingle_sets
+
+    texts = law_paragraphs[:1500] + law_paragraphs[:200]
+    keys = band_keys(*shingle_sets(texts, 3), (25, 5))
+    for column in keys.T[:5]:
+        assert (_stable_order(column) == np.argsort(column, kind="stable")).all()
+    half = len(texts) // 2
+    runs = [(np.sort(keys[rows, 0], kind="stable"), rows[np.argsort(keys[rows, 0], kind="stable")])
+            for rows in (np.arange(half), np.arange(half, len(texts)))]
+    merged = _merged_runs(*runs)
+    order = np.argsort(keys[:, 0], kind="stable")
+    assert (merged[0] == keys[order, 0]).all() and (merged[1] == order).all()

@@ -190,3 +190,30 @@ def test_members_equal_np_isin_on_wikipedia_shingles(wiki_articles):
     found = _members(hashes, universe)
     assert (found == np.isin(hashes, universe)).all() and 0 < found.sum() < len(hashes)
     assert not _members(hashes, universe[:0]).any() and len(_members(hashes[:0], universe)) == 0
+
+
+def test_raw_index_pairs_equal_the_plain_band_by_band_count(wiki_articles):
+    """RawIndex.pairs (all bands' keys in one sorted array, looked up through their slots) against a dict per
+    band, on Wikipedia paragraphs: raw ones that repeat clean ones (some changed), clean ones that do not."""
+    from collections import Counter
+
+    from corpus.config.settings import MineSettings
+    from corpus.match.dedup import band_keys, shingle_sets
+    from corpus.match.mine import RawIndex
+
+    paragraphs = [p for a in wiki_articles for p in a["text"].split("\n") if len(p) >= 40][:900]
+    raw = [p.replace(" là ", " chính là ", 1) for p in paragraphs[:300:3]] + paragraphs[300:330] * 2
+    settings = MineSettings()
+    index = RawIndex(raw, settings)
+    keys = band_keys(*shingle_sets(paragraphs, settings.shingle), settings.bands, seed=3)
+    raw_keys = band_keys(*shingle_sets(raw, settings.shingle), settings.bands, seed=3)
+    plain = Counter()
+    for band in range(keys.shape[1]):
+        under: dict = {}
+        for r, key in enumerate(raw_keys[:, band].tolist()):
+            under.setdefault(key, []).append(r)
+        for row, key in enumerate(keys[:, band].tolist()):
+            plain.update((row, r) for r in under.get(key, ()))
+    rows, raws, shared = index.pairs(keys)
+    assert dict(zip(zip(rows.tolist(), raws.tolist()), shared.tolist())) == plain and len(plain) > 100
+    assert [len(a) for a in index.pairs(keys[:0])] == [0, 0, 0]

@@ -47,25 +47,43 @@ _ENUMERATOR = re.compile(r"^(?:\d{1,3}|[a-zđ])[.)]")
 _GLUED_INSIDE = re.compile(r"\S \.(?=[^\s.,;:!?…])")  # a lost line break the segmenter could not undo
 
 
-def _members(values: np.ndarray, universe: np.ndarray) -> np.ndarray:
-    """np.isin(values, universe) for a sorted, distinct universe: a binary search per value, no sort of both."""
+_SHIFT = np.uint64(64 - 20)  # a value's slot: its top 20 bits
+
+
+def _slots(universe: np.ndarray) -> np.ndarray:
+    """Flags of the slots the universe's values fill (1 MB): a value in an empty slot is not one of them."""
+    flags = np.zeros(1 << 20, dtype=bool)
+    flags[universe >> _SHIFT] = True
+    return flags
+
+
+def _members(values: np.ndarray, universe: np.ndarray, slots: np.ndarray | None = None) -> np.ndarray:
+    """np.isin(values, universe) for a sorted universe (slots: its _slots): a binary search only for the values
+    in a filled slot (a page's few raw shingles leave most clean ones out: 5x faster than searching them all)."""
+    found = np.zeros(len(values), dtype=bool)
     if not len(universe):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(universe, values), len(universe) - 1)
-    return universe[at] == values
+        return found
+    maybe = np.flatnonzero((_slots(universe) if slots is None else slots)[values >> _SHIFT])
+    wanted = values[maybe]
+    found[maybe] = universe[np.minimum(np.searchsorted(universe, wanted), len(universe) - 1)] == wanted
+    return found
 
 
 class RawIndex:
-    """The raw paragraphs, indexed for LSH lookups: per band, the keys sorted (numpy); and every shingle they
-    have, so that clean paragraphs that share too few with all of them skip the MinHash."""
+    """The raw paragraphs, indexed for LSH lookups: their band keys sorted (numpy, all bands in one array, each
+    with its band and raw paragraph); and every shingle they have, so that clean paragraphs that share too few
+    with all of them skip the MinHash. Both with _slots, so that a clean paragraph's shingles and keys that no
+    raw paragraph has cost no binary search."""
 
     def __init__(self, texts: list[str], settings: MineSettings):
         self.texts, self.settings = texts, settings
         offsets, hashes = shingle_sets(texts, settings.shingle)
         keys = band_keys(offsets, hashes, settings.bands, seed=3)
         self.universe = np.unique(hashes)
-        self.order = np.argsort(keys, axis=0, kind="stable")
-        self.sorted = np.take_along_axis(keys, self.order, axis=0)
+        self.universe_slots = _slots(self.universe)
+        order = np.argsort(keys.reshape(-1), kind="stable")
+        self.keys, (self.raws, self.bands) = keys.reshape(-1)[order], np.divmod(order, keys.shape[1])
+        self.key_slots = _slots(self.keys)
 
     def band_rows(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """(rows, band keys) of the texts that share at least PREFILTER of their shingles with the raw ones (a
@@ -73,7 +91,8 @@ class RawIndex:
         offsets, hashes = shingle_sets(texts, self.settings.shingle)
         lengths = np.diff(offsets)
         owner = np.repeat(np.arange(len(lengths)), lengths)
-        shared = np.bincount(owner, weights=_members(hashes, self.universe), minlength=len(lengths))
+        shared = np.bincount(owner, weights=_members(hashes, self.universe, self.universe_slots),
+                             minlength=len(lengths))
         rows = np.flatnonzero((lengths > 0) & (shared >= PREFILTER * lengths))
         chosen = np.zeros(len(lengths), dtype=bool)
         chosen[rows] = True
@@ -85,21 +104,16 @@ class RawIndex:
     def pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, raw paragraph, bands shared) of every pair that shares a band key; rows of `keys` are the
         band keys of clean paragraphs. The more bands a pair shares, the more alike its texts."""
-        rows, raws = [], []
-        for band in range(keys.shape[1]):
-            lo = np.searchsorted(self.sorted[:, band], keys[:, band], side="left")
-            n = np.searchsorted(self.sorted[:, band], keys[:, band], side="right") - lo
-            hit = np.flatnonzero(n)
-            if not len(hit):
-                continue
-            counts = n[hit]
-            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            rows.append(np.repeat(hit, counts))
-            raws.append(self.order[np.repeat(lo[hit], counts) + within, band])
-        if not rows:
+        flat = keys.reshape(-1)  # entry e: row e // bands, band e % bands
+        maybe = np.flatnonzero(self.key_slots[flat >> _SHIFT]) if len(self.keys) else np.zeros(0, np.int64)
+        lo = self.keys.searchsorted(flat[maybe])
+        n = self.keys.searchsorted(flat[maybe], side="right") - lo
+        entries, at = np.repeat(maybe, n), np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        same = self.bands[at] == entries % keys.shape[1]  # the key in the same band
+        if not same.any():
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        pair = np.concatenate(rows).astype(np.int64) * len(self.texts) + np.concatenate(raws)
+        pair = entries[same] // keys.shape[1] * len(self.texts) + self.raws[at[same]]
         pair, shared = np.unique(pair, return_counts=True)
         return pair // len(self.texts), pair % len(self.texts), shared
 
