@@ -113,28 +113,3 @@ def test_needles_are_in_every_match(law_paragraphs, wiki_articles):
                 matched += 1
                 assert found is None or any(n in text.lower() for n in found), (pattern, text, found)
         assert matched > 10, pattern
-
-
-def test_document_prefilters_never_hide_a_match(wiki_articles):
-    """segment looks for glue marks and boilerplate needles once per document and skips those searches in the
-    paragraphs of a document without them: the same paragraphs and kinds as unglue and paragraph_kind with every
-    search done, on laws, Wikipedia, the seed, and texts whose needle or glue spans a wrapped line's break."""
-    from pathlib import Path
-
-    from corpus.text.normalize import normalize
-    from corpus.text.segment import _GLUED, _may_hold_needles, segment
-    from tests.conftest import SEED, SHARED
-
-    laws = sorted((SHARED / "corpora" / "vi-legal").glob("*.txt"))
-    texts = [normalize(Path(p).read_text(encoding="utf-8")) for p in laws[:40]] + [
-        normalize(a["text"]) for a in wiki_articles] + [normalize(SEED.read_text(encoding="utf-8"))]
-    wrapped = ("Nội dung này được bảo vệ bởi luật bản\nquyền của nhà xuất bản,\ntheo quy định hiện hành.\n\n"
-               "Mọi sao chép đều phải ghi rõ nguồn,\nkhi chưa có sự đồng ý.\n")
-    texts += [wrapped, wrapped.replace("bản\nquyền", "BẢN \n QUYỀN"), "Theo cá thể .Đối với MTTQVN, ai cũng biết.",
-              "Xem tại http://example.vn", "© 2017 Báo Mới", ""]
-    assert any(not _may_hold_needles(t) for t in texts) and any(_may_hold_needles(t) for t in texts)
-    assert any(_GLUED.search(t) for t in texts)
-    for text in texts:
-        plain = [(paragraph_kind(part), part) for para in split_paragraphs(text) for part in unglue(para)]
-        assert segment(text) == plain
-    assert segment(wrapped)[0][0] == BOILERPLATE

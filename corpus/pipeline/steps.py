@@ -146,16 +146,15 @@ def triage_many(documents: list[tuple[str, bool]], recipe) -> list[list[tuple[st
     """triage of each (text, raw) document; the Vietnamese share of every paragraph that gets to that check is
     computed for all of them at once (vietnamese_shares: per distinct token, not per token)."""
     out, waiting = [], []  # waiting: the rows still in the running after the checks before the share
-    shortest, longest, tones, glued = recipe.min_chars, recipe.max_chars, recipe.tone_marks, recipe.repair_glued
     for text, raw in documents:
         rows = []
-        for kind, paragraph in segment(normalize(text, tones), glued):
+        for kind, paragraph in segment(normalize(text, recipe.tone_marks), recipe.repair_glued):
             row = [paragraph, "", ""]
             if kind != BODY:
                 row[1] = kind
-            elif len(paragraph) < shortest:
+            elif len(paragraph) < recipe.min_chars:
                 row[1] = "too_short"
-            elif len(paragraph) > longest:
+            elif len(paragraph) > recipe.max_chars:
                 row[1] = "too_long"
             elif raw and (d := detect(paragraph)).label == "spun":
                 row[1:] = "spun", f"score {d.score:.3f}: {'; '.join(d.evidence)}"
@@ -163,11 +162,10 @@ def triage_many(documents: list[tuple[str, bool]], recipe) -> list[list[tuple[st
                 waiting.append((row, raw))
             rows.append(row)
         out.append(rows)
-    least = recipe.min_vietnamese  # the shares as Python floats: a numpy scalar per row cost more than the test
-    shares = vietnamese_shares([row[0] for row, _ in waiting]).tolist() if least and waiting else ()
+    shares = vietnamese_shares([row[0] for row, _ in waiting]) if recipe.min_vietnamese and waiting else ()
     for i, (row, raw) in enumerate(waiting):
         paragraph = row[0]
-        if least and (share := shares[i]) < least:
+        if recipe.min_vietnamese and (share := float(shares[i])) < recipe.min_vietnamese:
             row[1:] = "not_vietnamese", f"{share:.2f} of its words are Vietnamese syllables"
         elif recipe.final_punct and not has_final_punct(paragraph):
             row[1:] = "no_final_punct", f"ends in {paragraph[-1:]!r}"

@@ -27,11 +27,6 @@ BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 # position (7x slower).
 _GLUED = re.compile(r"[.!?…](?:(?<= .)|(?<=[^\W\d_]{3}.))(?=[^\W\d_]{2})")
 
-# What every _GLUED match starts with, without the lookbehinds: searched once in a document, so that a document with
-# none (most of them) spares each of its paragraphs the _GLUED search. A paragraph's lines are joined with a
-# space, so a mark and the two letters after it lie on one line of the document.
-_GLUED_MARK = re.compile(r"[.!?…](?=[^\W\d_]{2})")
-
 # The same before a clause number or letter ("... sau đây : .a) Có tổ chức"): only after the spinner's " .".
 _GLUED_ENUMERATOR = re.compile(r" \.(?=(?:[a-zđ]|\d{1,3})[.)] )")
 
@@ -110,27 +105,6 @@ def _anywhere(paragraph: str) -> bool:
     return anywhere.search(paragraph) is not None
 
 
-def _may_hold_needles(text: str) -> bool:
-    """Can a paragraph of `text` hold one of the boilerplate needles? A paragraph joins stripped lines with a
-    space, so a needle in its lower case is in the text's lower case with a run of whitespace for each of its
-    own (str.lower maps the needles' characters one by one: see _plain_case)."""
-    found = _needle_patterns()
-    if found is None:
-        return True
-    low = text.lower()
-    return any(p.search(low) for p in found)
-
-
-@lru_cache(maxsize=1)
-def _needle_patterns() -> tuple[re.Pattern, ...] | None:
-    """The needles as patterns for _may_hold_needles, each opening with its first piece (a literal the regex
-    engine jumps to); None: no needles, or one that is all whitespace."""
-    found = _boilerplate()[2]
-    if found is None or not all(n.split() for n in found):
-        return None
-    return tuple(re.compile(r"\s+".join(map(re.escape, n.split()))) for n in found)
-
-
 def split_paragraphs(text: str, kind=None) -> list[str]:
     """Blank-line separated blocks when their lines are hard-wrapped, else one paragraph per line.
 
@@ -151,10 +125,10 @@ def split_paragraphs(text: str, kind=None) -> list[str]:
     return [ln for b in blocks for ln in b]
 
 
-def unglue(paragraph: str, marks: bool = True) -> list[str]:
+def unglue(paragraph: str) -> list[str]:
     """Split paragraphs merged by a lost line break ("... cá thể .Đối với ...", "... sau đây : .a) Có ...")
-    back into paragraphs. `marks` False: the caller knows _GLUED finds nothing (see _GLUED_MARK)."""
-    cuts = [m.end() for m in _GLUED.finditer(paragraph) if paragraph[m.end()].isupper()] if marks else []
+    back into paragraphs."""
+    cuts = [m.end() for m in _GLUED.finditer(paragraph) if paragraph[m.end()].isupper()]
     if " ." in paragraph:
         cuts = sorted({*cuts, *(m.end() for m in _GLUED_ENUMERATOR.finditer(paragraph))})
     if not cuts:
@@ -172,14 +146,12 @@ def is_title_case(line: str) -> bool:
     return len(words) >= 5 and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def paragraph_kind(paragraph: str, needles_possible: bool = True) -> str:
-    """`needles_possible` False: the caller knows no boilerplate needle is in the paragraph (_may_hold_needles)."""
+def paragraph_kind(paragraph: str) -> str:
     if _LEGAL_HEADING.match(paragraph) or _WIKI_HEADING.match(paragraph) or _DOC_LINE.match(paragraph):
         return HEADING
     if paragraph.isupper():  # every cased letter is upper case: "QUỐC HỘI", "BỘ LUẬT DÂN SỰ"
         return HEADING
-    if is_title_case(paragraph) or _boilerplate()[0].match(paragraph) or \
-            (needles_possible and _anywhere(paragraph)):
+    if is_title_case(paragraph) or _boilerplate()[0].match(paragraph) or _anywhere(paragraph):
         return BOILERPLATE
     return BODY
 
@@ -187,14 +159,13 @@ def paragraph_kind(paragraph: str, needles_possible: bool = True) -> str:
 def segment(text: str, repair_glued: bool = True) -> list[tuple[str, str]]:
     """(kind, paragraph) for every paragraph of a normalised document, in order."""
     out, kinds = [], {}
-    needles, marks = _may_hold_needles(text), _GLUED_MARK.search(text) is not None  # once per document
 
     def kind(paragraph: str) -> str:  # a line split_paragraphs looked at is not looked at twice
         if paragraph not in kinds:
-            kinds[paragraph] = paragraph_kind(paragraph, needles)
+            kinds[paragraph] = paragraph_kind(paragraph)
         return kinds[paragraph]
 
     for para in split_paragraphs(text, kind):
-        for part in unglue(para, marks) if repair_glued else [para]:
+        for part in unglue(para) if repair_glued else [para]:
             out.append((kind(part), part))
     return out
