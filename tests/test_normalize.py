@@ -136,9 +136,10 @@ def _plain_normalize(text: str, tone_policy: str = "old") -> str:
 
 
 def test_normalize_equals_the_plain_computation():
-    """normalize skips the line-end rewrite for a text with none and collapses "  +" when " " is its only space:
-    the same text as every rewrite applied, on the laws, Wikipedia, the seed, and random strings of every line end,
-    space character and invisible one (with and without the odd ones)."""
+    """normalize skips the line-end rewrite for a text with none, the invisible and odd-space rewrites for a text
+    with neither (one scan), and collapses "  " by str.replace when " " is its only space: the same text as every
+    rewrite applied, on the laws, Wikipedia, the seed, and random strings of every line end, space character and
+    invisible one (with and without the odd ones, the invisible ones alone, and spaces NFC turns into others)."""
     import random
 
     from corpus.text.normalize import normalize
@@ -148,8 +149,23 @@ def test_normalize_equals_the_plain_computation():
     texts = _viwiki_texts() + [SEED.read_text(encoding="utf-8")] + [p.read_text(encoding="utf-8") for p in laws]
     rnd = random.Random(11)
     for alphabet in (" \t\u00a0\u1680\u2000\u2005\u200a\u202f\u205f\u3000\n\r\x0b\x0c\x85\u2028\u2029\u200bxá.\u0301",
-                     "  \nxá.\u0301hoa\u0300"):
+                     "  \nxá.\u0301hoa\u0300", "   \n\u200b\u00ad\x07\ufeffxĐÐð.\u0301hoa\u0300",
+                     "  \u2000\u2001\nx\u034fá\u0300o"):
         texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(10_000)]
     for text in texts:
         for policy in ("old", "keep"):
             assert normalize(text, policy) == _plain_normalize(text, policy), repr(text[:200])
+
+
+def test_nfc_makes_no_odd_space():
+    """normalize looks for odd spaces before NFC: no character outside _ODD decomposes to one (all of Unicode), so
+    NFC, which composes only what decomposes, makes none that was not there."""
+    import unicodedata
+
+    from corpus.text.normalize import _ODD, _ODD_SPACE
+
+    for code in range(0x110000):
+        c = chr(code)
+        if not _ODD.match(c):
+            for form in ("NFD", "NFC"):
+                assert not _ODD_SPACE.search(unicodedata.normalize(form, c)), hex(code)

@@ -88,3 +88,50 @@ def test_segment_equals_the_plain_computation_on_laws_and_wikipedia(wiki_article
     assert sum(len(segment(t)) for t in texts) > 1_000
     for text in texts:
         assert segment(text) == _plain_segment(text)
+
+
+def test_segment_searches_every_paragraph_the_whole_text_could_hold_a_match_in(wiki_articles):
+    """segment looks for boilerplate needles and glued breaks once in the whole text and skips both per paragraph
+    when there are none: the plain computation's paragraphs and kinds on laws and Wikipedia articles with
+    boilerplate words, glued breaks and enumerators planted (some across a line break), normalised or not."""
+    import random
+    from pathlib import Path
+
+    from corpus.text.normalize import normalize
+    from corpus.text.segment import _glued, _needled, segment
+    from tests.conftest import SHARED
+
+    laws = [Path(p).read_text(encoding="utf-8") for p in sorted((SHARED / "corpora" / "vi-legal").glob("*.txt"))[:8]]
+    plants = ["BẢN QUYỀN", "bản\nquyền", "Bản  \n quyền", "CopyRight", "©", "HTTPS://x.vn", "xem tại http://a.b",
+              "cá thể .Đối với", "sau đây : .a) Có", "thể .\nĐối", "thể.Đối", " .1) Một", "Nội dung .Ông"]
+    rng = random.Random(17)
+    texts = []
+    for raw in laws + [a["text"] for a in wiki_articles[:20]]:
+        lines = raw.split("\n")[:300]
+        texts.append("\n".join(lines))
+        for _ in range(3):
+            planted = list(lines)
+            k = rng.randrange(len(planted))
+            at = rng.randrange(len(planted[k]) + 1)
+            planted[k] = planted[k][:at] + rng.choice(plants) + planted[k][at:]
+            texts.append("\n".join(planted))
+    searched = glued = 0
+    for text in texts:
+        for t in (normalize(text), "  " + text.replace("\n", " \n\t", 5)):
+            whole = " ".join(filter(None, map(str.strip, t.split("\n"))))
+            searched, glued = searched + _needled(whole), glued + _glued(whole)
+            assert segment(t) == _plain_segment(t), t[:200]
+            assert segment(t, repair_glued=False) == [
+                (kind, part) for kind, part in _plain_segment_unrepaired(t)], t[:200]
+    assert searched > 20 and glued > 20 and len(texts) * 2 - searched > 10
+
+
+def _plain_segment_unrepaired(text):
+    """_plain_segment without unglue."""
+    import corpus.text.segment as seg
+
+    keep, seg.unglue = seg.unglue, lambda p: [p]
+    try:
+        return _plain_segment(text)
+    finally:
+        seg.unglue = keep

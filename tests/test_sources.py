@@ -120,3 +120,28 @@ def test_text_with_a_few_tags_keeps_its_line_breaks():
     assert to_text(text).split("\n") == [
         "Thủ tướng dự hội nghị xúc tiến đầu tư.", "Tỉnh cam kết hỗ trợ doanh nghiệp.",
         "Nhiều dự án được trao giấy phép.", "Một thẻ", "", "lạc giữa văn bản.", "Hội nghị kết thúc lúc 17 giờ."]
+
+
+def test_the_mojibake_look_equals_the_regex_search():
+    """_decode looks for mojibake with str.find (_mojibake), not a regex tried at every character: the same answer
+    as _MOJIBAKE.search on the laws and Wikipedia, on their lines made mojibake as Windows-1252 and Latin-1 read
+    them, and on lines with the pattern's first letters planted (NGÃ, Äpfel, Å, Æ, á» and áº pieces)."""
+    import random
+
+    from corpus.readers.text import _MOJIBAKE, _mojibake
+    from tests.conftest import SHARED, VIWIKI
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "corpora" / "vi-legal").glob("*.txt"))[:30]]
+    texts += VIWIKI.read_text(encoding="utf-8").split("\n")[:300]
+    lines = [ln for t in texts[:30] for ln in t.split("\n") if ln.strip()][:3000]
+    rng = random.Random(23)
+    for line in rng.sample(lines, 300):
+        texts.append(line.encode("utf-8").decode("sloppy-windows-1252"))
+        texts.append(line.encode("utf-8").decode("latin-1"))
+    pieces = ["NGÃ", "Ã ", "Ã¡", "Ã\u0152", "Äpfel", "Ä‘", "Å", "Å¡", "Æ°", "Æ", "á»", "áº", "á", "Ã\u2014", "Ã\u203a"]
+    for line in rng.sample(lines, 1000):
+        at = rng.randrange(len(line) + 1)
+        texts.append(line[:at] + rng.choice(pieces) + line[at:] + rng.choice(["", "Ã"]))
+    found = [_mojibake(t) for t in texts]
+    assert found == [_MOJIBAKE.search(t) is not None for t in texts]
+    assert 500 < sum(found) < len(texts) - 500

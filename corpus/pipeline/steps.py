@@ -162,10 +162,10 @@ def triage_many(documents: list[tuple[str, bool]], recipe) -> list[list[tuple[st
                 waiting.append((row, raw))
             rows.append(row)
         out.append(rows)
-    shares = vietnamese_shares([row[0] for row, _ in waiting]) if recipe.min_vietnamese and waiting else ()
+    shares = vietnamese_shares([row[0] for row, _ in waiting]).tolist() if recipe.min_vietnamese and waiting else ()
     for i, (row, raw) in enumerate(waiting):
         paragraph = row[0]
-        if recipe.min_vietnamese and (share := float(shares[i])) < recipe.min_vietnamese:
+        if recipe.min_vietnamese and (share := shares[i]) < recipe.min_vietnamese:
             row[1:] = "not_vietnamese", f"{share:.2f} of its words are Vietnamese syllables"
         elif recipe.final_punct and not has_final_punct(paragraph):
             row[1:] = "no_final_punct", f"ends in {paragraph[-1:]!r}"

@@ -35,6 +35,7 @@ _LEGAL_HEADING = re.compile(
 )
 _WIKI_HEADING = re.compile(r"^=+[^=].*=+$")
 _DOC_LINE = re.compile(r"^(?:(?:Luật|Bộ luật|Nghị định|Thông tư|Quyết định)\s+số\s*:|[^,]{2,40},\s+ngày\s+\d+\s+tháng\s+\d+)")
+_HEADING = re.compile("|".join(f"(?:{p.pattern})" for p in (_LEGAL_HEADING, _WIKI_HEADING, _DOC_LINE)))  # one call
 _STOPS = frozenset(".!?:;…”\"»)")
 
 
@@ -95,14 +96,18 @@ def needles(pattern: str) -> list[str] | None:
         return None
 
 
+def _needled(text: str) -> bool:
+    """Could anywhere.search find a match in `text` or any piece of it? (False: no needle in its lower case.)"""
+    found = _boilerplate()[2]
+    if found is None:
+        return True
+    low = text.lower()
+    return any(n in low for n in found)
+
+
 def _anywhere(paragraph: str) -> bool:
     """anywhere.search(paragraph), searched only when a needle is in the lower-cased paragraph."""
-    _, anywhere, found = _boilerplate()
-    if found is not None:
-        low = paragraph.lower()
-        if not any(n in low for n in found):
-            return False
-    return anywhere.search(paragraph) is not None
+    return _needled(paragraph) and _boilerplate()[1].search(paragraph) is not None
 
 
 def split_paragraphs(text: str, kind=None) -> list[str]:
@@ -113,7 +118,7 @@ def split_paragraphs(text: str, kind=None) -> list[str]:
     `kind`: paragraph_kind, or a memo of it (segment asks again for the lines that stay paragraphs).
     """
     kind = kind or paragraph_kind
-    blocks = [[ln.strip() for ln in b.split("\n") if ln.strip()] for b in re.split(r"\n[ \t]*\n", text)]
+    blocks = [list(filter(None, map(str.strip, b.split("\n")))) for b in re.split(r"\n[ \t]*\n", text)]
     blocks = [b for b in blocks if b]
     if len(blocks) < 2:  # nothing to join: no line need be looked at
         return [ln for b in blocks for ln in b]
@@ -123,6 +128,13 @@ def split_paragraphs(text: str, kind=None) -> list[str]:
     if wrapped > stopped:
         return [" ".join(b) for b in blocks]
     return [ln for b in blocks for ln in b]
+
+
+def _glued(text: str) -> bool:
+    """Would unglue cut `text` or any piece of it? (The patterns look at most a few characters around a cut, so
+    a cut in a piece is one in the whole text.)"""
+    return any(text[m.end()].isupper() for m in _GLUED.finditer(text)) or \
+        (" ." in text and _GLUED_ENUMERATOR.search(text) is not None)
 
 
 def unglue(paragraph: str) -> list[str]:
@@ -146,26 +158,32 @@ def is_title_case(line: str) -> bool:
     return len(words) >= 5 and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def paragraph_kind(paragraph: str) -> str:
-    if _LEGAL_HEADING.match(paragraph) or _WIKI_HEADING.match(paragraph) or _DOC_LINE.match(paragraph):
+def paragraph_kind(paragraph: str, search: bool = True) -> str:
+    """`search=False`: the caller knows the boilerplate search finds nothing in it (segment's whole-text look)."""
+    if _HEADING.match(paragraph):
         return HEADING
     if paragraph.isupper():  # every cased letter is upper case: "QUỐC HỘI", "BỘ LUẬT DÂN SỰ"
         return HEADING
-    if is_title_case(paragraph) or _boilerplate()[0].match(paragraph) or _anywhere(paragraph):
+    if is_title_case(paragraph) or _boilerplate()[0].match(paragraph) or (search and _anywhere(paragraph)):
         return BOILERPLATE
     return BODY
 
 
 def segment(text: str, repair_glued: bool = True) -> list[tuple[str, str]]:
-    """(kind, paragraph) for every paragraph of a normalised document, in order."""
-    out, kinds = [], {}
+    """(kind, paragraph) for every paragraph of a normalised document, in order.
+
+    Every paragraph is a piece of the document's non-blank lines joined by spaces: when that whole text holds no
+    boilerplate needle and no glued break (94% of the large recipe's text), no paragraph is searched for them."""
+    kinds = {}
+    whole = " ".join(filter(None, map(str.strip, text.split("\n"))))
+    search, repair = _needled(whole), repair_glued and _glued(whole)
 
     def kind(paragraph: str) -> str:  # a line split_paragraphs looked at is not looked at twice
         if paragraph not in kinds:
-            kinds[paragraph] = paragraph_kind(paragraph)
+            kinds[paragraph] = paragraph_kind(paragraph, search)
         return kinds[paragraph]
 
-    for para in split_paragraphs(text, kind):
-        for part in unglue(para) if repair_glued else [para]:
-            out.append((kind(part), part))
-    return out
+    paragraphs = split_paragraphs(text, kind)
+    if repair:
+        paragraphs = [part for para in paragraphs for part in unglue(para)]
+    return [(kind(part), part) for part in paragraphs]
