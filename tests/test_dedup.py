@@ -217,7 +217,7 @@ def _wiki_paragraphs(wiki_articles):
 
 
 def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
-    """shingle_sets tokenises by whitespace-separated token (memoised) and sorts with one argsort: the same
+    """shingle_sets tokenises by space-separated token (memoised) and sorts padded rows: the same
     offsets and hashes as a regex match per syllable and np.lexsort, for 2- and 3-shingles, in batches of every
     size the build and mining use; and after the token memo is cleared, the same again."""
     import corpus.match.dedup as dedup
@@ -239,7 +239,7 @@ def test_shingle_sets_equal_the_plain_computation_on_wikipedia(wiki_articles):
 
 
 def test_the_whitespace_class_is_what_str_split_splits_at():
-    """_syllables_flat turns these characters into " " before Arrow splits at " ": exactly str.isspace's."""
+    """split_batch turns these characters into " " before Arrow splits at " ": exactly str.isspace's."""
     import re
 
     from corpus.text.tokens import WHITESPACE as _WHITESPACE
@@ -248,16 +248,27 @@ def test_the_whitespace_class_is_what_str_split_splits_at():
     assert set(re.findall(_WHITESPACE, every)) | {" "} == {c for c in every if c.isspace()}
 
 
-def test_sorting_falls_back_to_lexsort_when_the_key_ties():
-    """_sort_within packs the text number into the key's high bits: grams that agree above the bits kept are
-    put right by the exact sort."""
-    from corpus.match.dedup import _sort_within
+def test_sorting_within_texts_equals_lexsort_on_wikipedia_shingles(wiki_articles):
+    """_sort_within sorts texts of about one length as the rows of a padded matrix: the same as np.lexsort by
+    (text, gram), on the shuffled 3-shingles of real paragraphs of every length (one to thousands of shingles),
+    with grams equal to the padding (the largest hash) and repeated grams planted."""
+    from corpus.match.dedup import _sort_within, shingle_sets
 
-    owner = np.array([0, 0, 0, 1, 1, 2, 3, 3], dtype=np.int64)  # 2 bits of owner: grams differ only in them
-    grams = np.array([3, 1, 2, 5, 4, 9, 2**63 + 1, 2**63], dtype=np.uint64)
+    texts = _wiki_paragraphs(wiki_articles)[:2_000]
+    texts.append(" ".join(texts[:300]))  # a text of thousands of shingles
+    offsets, hashes = shingle_sets(texts, 3)
+    owner = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    grams = hashes.copy()
+    grams[::97] = np.iinfo(np.uint64).max
+    grams[5::89] = grams[4::89][: len(grams[5::89])]
+    rng = np.random.default_rng(0)
+    for start, end in zip(offsets[:-1], offsets[1:]):
+        rng.shuffle(grams[start:end])
+    assert {int(n).bit_length() for n in np.diff(offsets)} >= set(range(0, 9)) and offsets[-1] - offsets[-2] > 2_000
     got = _sort_within(owner, grams)
     order = np.lexsort((grams, owner))
     assert (got[0] == owner[order]).all() and (got[1] == grams[order]).all()
+    assert all(len(part) == 0 for part in _sort_within(owner[:0], grams[:0]))
 
 
 def test_band_keys_equal_the_plain_computation_on_wikipedia(wiki_articles):
