@@ -13,6 +13,7 @@ from collections.abc import Hashable, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
+from corpus.text.memo import Memo
 from corpus.text.tokens import tokens
 
 Edit = tuple[int, int, tuple[str, ...]]
@@ -119,41 +120,22 @@ def tallies(inputs: list[str], systems: dict[str, list[str]], references: list[s
     if not n:
         raise ValueError("nothing to score")
     input_dist = [_distances(s, r) for s, r in zip(inputs, references)]
-    memo = _Memo()  # each text split into tokens and stripped once, whichever systems share it
-    gold = [set(token_edits(s, r, memo.tokens)) for s, r in zip(inputs, references)]
+    split, stripped = Memo(tokens), Memo(_no_space)  # each text worked out once, whichever systems share it
+    gold = [set(token_edits(s, r, split.__getitem__)) for s, r in zip(inputs, references)]
     common = {"rows": n, "ref_chars": sum(len(r) for r in references),
               "ref_words": sum(len(r.split()) for r in references),
               "input_char_errors": sum(c for c, _ in input_dist)}
-    return {name: _tally(inputs, predictions, references, input_dist, gold, common, memo)
+    return {name: _tally(inputs, predictions, references, input_dist, gold, common, split, stripped)
             for name, predictions in systems.items()}
 
 
-class _Memo:
-    """tokens() and whitespace-stripped copies of the texts of one tallies() call, worked out once per text."""
-
-    def __init__(self):
-        self._tokens: dict[str, list[str]] = {}
-        self._stripped: dict[str, str] = {}
-
-    def tokens(self, text: str) -> list[str]:
-        found = self._tokens.get(text)
-        if found is None:
-            found = self._tokens[text] = tokens(text)
-        return found
-
-    def stripped(self, texts: list[str]) -> list[str]:
-        memo = self._stripped
-        return [memo.get(t) or memo.setdefault(t, "".join(t.split())) for t in texts]
-
-
-def _tally(inputs, predictions, references, input_dist, gold, common, memo=None) -> dict:
-    memo = memo or _Memo()
+def _tally(inputs, predictions, references, input_dist, gold, common, split: Memo, stripped: Memo) -> dict:
     # a prediction equal to its input (the identity baseline, untouched rows) costs nothing to re-measure
     pred_dist = [d if p == s else _distances(p, r)
                  for s, p, r, d in zip(inputs, predictions, references, input_dist)]
     tp = n_hyp = n_gold = 0
     for source, prediction, reference, edits in zip(inputs, predictions, references, gold):
-        hyp = edits if prediction == reference else set(token_edits(source, prediction, memo.tokens))
+        hyp = edits if prediction == reference else set(token_edits(source, prediction, split.__getitem__))
         tp += len(edits & hyp)
         n_hyp += len(hyp)
         n_gold += len(edits)
@@ -171,7 +153,7 @@ def _tally(inputs, predictions, references, input_dist, gold, common, memo=None)
         "input_char_errors": common["input_char_errors"],
         "true_edits": tp, "proposed_edits": n_hyp, "gold_edits": n_gold,
         "untouched": len(untouched), "harmed": sum(untouched),
-        "chrf": _CHRF.extract(predictions, references, memo.stripped),
+        "chrf": _CHRF.extract(predictions, references, lambda texts: list(map(stripped.__getitem__, texts))),
     }
 
 
@@ -252,9 +234,13 @@ class _CHRF:
         return cls.metric()._compute_score_from_stats(statistics).score
 
 
+def _no_space(text: str) -> str:
+    """A text as chrF reads it: whitespace removed."""
+    return "".join(text.split())
+
+
 def _stripped(texts: list[str]) -> list[str]:
-    """The texts as chrF reads them: whitespace removed."""
-    return ["".join(t.split()) for t in texts]
+    return list(map(_no_space, texts))
 
 
 def _lengths(texts: list[str]):
