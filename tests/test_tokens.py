@@ -33,3 +33,14 @@ def test_split_batch_equals_str_split_with_every_kind_of_whitespace(wiki_article
     mixed = paragraphs[:30] + ["Hà\u2028Nội\xa0là thủ\u3000đô"] + paragraphs[30:]
     assert _tokens(mixed) == [p.split() for p in mixed]
     assert _tokens(mixed)[30] == ["Hà", "Nội", "là", "thủ", "đô"]
+
+
+def test_spaces_only_cuts_at_plain_spaces_and_keeps_the_rest_in_the_token(wiki_articles):
+    """spaces_only skips the whitespace rewrite: a text's tokens are its str.split(" ") pieces, a tab or a line
+    separator staying inside its token (shingling looks for syllables inside each token)."""
+    paragraphs = [p for a in wiki_articles[:5] for p in a["text"].split("\n") if len(p.split()) > 8][:60]
+    odd = [p.replace(" ", space, 2) for p in paragraphs for space in ODD_SPACES] + ["", "  Hà  Nội "]
+    bounds, distinct, codes = split_batch(odd, spaces_only=True)
+    got = [[distinct[c] for c in codes[bounds[i]: bounds[i + 1]]] for i in range(len(odd))]
+    assert got == [p.split(" ") for p in odd]
+    assert any("\u3000" in token for tokens in got for token in tokens)

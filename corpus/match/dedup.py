@@ -23,7 +23,7 @@ import xxhash
 
 from corpus.config.settings import DedupSettings  # declared with the recipe's other settings
 from corpus.text.memo import Memo
-from corpus.text.tokens import SYLLABLE
+from corpus.text.tokens import SYLLABLE, split_batch
 
 _CHUNK = 1 << 12  # shingles per MinHash matrix block (num_perm x CHUNK x 4 bytes: 2 MB, kept in cache)
 _ROWS = 1 << 14  # shingle sets per signature block: bounds memory at _ROWS x num_perm x 12 bytes
@@ -58,24 +58,11 @@ def _token_syllables(token: str) -> tuple[int, ...]:
 _token_hashes = Memo(_token_syllables)
 
 
-def _split_spaces(texts) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(bounds, distinct, codes) as split_batch gives them, but cut at " " only: any whitespace would do (see
-    _token_hashes), and skipping split_batch's rewrite of the other whitespace saves a regex pass over the text
-    (a token keeping a tab or a line break is one more distinct token, nothing else)."""
-    array = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, pa.large_string())
-    parts = pc.split_pattern(array, " ")
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
-    coded = pc.dictionary_encode(parts.flatten())
-    bounds = parts.offsets.to_numpy() - parts.offsets[0].as_py()
-    return bounds, coded.dictionary.to_pylist(), coded.indices.to_numpy(zero_copy_only=False)
-
-
 def _syllables_flat(texts) -> tuple[np.ndarray, np.ndarray]:
     """(lengths, flat): the hashes of SYLLABLE.findall(text.lower()) of each text (a list of str or an Arrow string
     array), one after the other. Only the batch's distinct tokens are looked up (per token, a str.split() and a
     Python look-up cost more than the rest of shingling)."""
-    bounds, distinct, token = _split_spaces(texts)
+    bounds, distinct, token = split_batch(texts, spaces_only=True)  # _token_hashes finds syllables in a token
     per_token = list(map(_token_hashes.__getitem__, distinct))
     counts = np.fromiter(map(len, per_token), dtype=np.int64, count=len(per_token))
     values = np.fromiter(chain.from_iterable(per_token), dtype=np.uint64, count=int(counts.sum()))

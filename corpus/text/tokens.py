@@ -30,12 +30,16 @@ def tokens(text: str) -> list[str]:
 WHITESPACE = "[\t-\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
-def split_batch(texts) -> tuple[np.ndarray, list[str], np.ndarray]:
+def split_batch(texts, spaces_only: bool = False) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(bounds, distinct, codes): text i's str.split() tokens are distinct[codes[j]] for j in bounds[i]:bounds[i+1].
     For a list of str or an Arrow string array; Arrow splits and finds the distinct tokens, so a caller's
-    per-token Python work (a memo look-up) is done once per distinct token of the batch."""
+    per-token Python work (a memo look-up) is done once per distinct token of the batch. `spaces_only`: cut at
+    " " alone, without the regex pass that turns other whitespace into it, for a caller whose per-token work
+    looks inside a token anyway (a token keeping a tab or a line break is one more distinct token)."""
     array = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, pa.large_string())
-    parts = pc.split_pattern(pc.replace_substring_regex(array, WHITESPACE, " "), " ")  # "" tokens: harmless
+    if not spaces_only:
+        array = pc.replace_substring_regex(array, WHITESPACE, " ")
+    parts = pc.split_pattern(array, " ")  # "" tokens: harmless
     if isinstance(parts, pa.ChunkedArray):
         parts = parts.combine_chunks()
     coded = pc.dictionary_encode(parts.flatten())
