@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.rand import RowRandom
-from corpus.despin.detector import (FEATURES, WORDS_ONLY, Detector, OutputFinder, features, load_detector,
-                                  threshold_for, train)
+from corpus.despin.detector import (FEATURES, WORDS_ONLY, _REGRESSED, Detector, OutputFinder, features,
+                                    load_detector, threshold_for, train)
 from corpus.spin.lexicon import default_lexicon
 from corpus.despin.ngrams import NgramTables
 from corpus.spin.noise import NoiseSettings, spin
@@ -221,3 +221,37 @@ def test_labelling_with_both_halves_equals_labelling_with_each(small_build, lega
     assert mine != theirs  # the lexicons differ, and so does the evidence
     with pytest.raises(ValueError, match="same n-gram tables"):
         built.label_both(texts, Detector(NgramTables.train(texts), built.settings, half_b))
+
+
+FIT_IN_A_PROCESS = """
+import sys
+import numpy as np
+from corpus.despin.detector import fit
+data = np.load(sys.argv[1])
+weights, mean, scale = fit(data["x"], data["y"])
+sys.stdout.write(np.concatenate([weights, mean, scale]).tobytes().hex())
+"""
+
+
+def test_the_regression_weights_do_not_depend_on_the_number_of_blas_threads(tables, law_paragraphs, tmp_path):
+    """detector.json must be the same on a laptop and on a 2-core CI runner: the fit's sums over thousands of
+    paragraphs may not be split between BLAS threads (OpenBLAS rounds a sum it splits differently). Fitted as a
+    build fits it, on the features of clean law paragraphs and of their spun copies, once with one BLAS thread
+    and once with two (a single-core machine cannot tell them apart)."""
+    import os
+
+    clean = law_paragraphs[1600:4600]
+    spun = [spin(t, RowRandom(3, "blas", str(i)), NoiseSettings(), default_lexicon())[0] for i, t in enumerate(clean)]
+    spun = [s for s, t in zip(spun, clean) if s != t]
+    x = features(tables, clean + spun, OutputFinder(default_lexicon()))[:, _REGRESSED]
+    y = np.r_[np.zeros(len(clean)), np.ones(len(spun))]
+    np.savez(tmp_path / "xy.npz", x=x, y=y)
+    fitted = {}
+    for threads in ("1", "2"):
+        env = {**os.environ, **{k: threads for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+        run = subprocess.run([sys.executable, "-c", FIT_IN_A_PROCESS, str(tmp_path / "xy.npz")], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+        fitted[threads] = np.frombuffer(bytes.fromhex(run.stdout), np.float64)
+    assert len(fitted["1"]) == 1 + 3 * x.shape[1]  # weights (with the intercept), means, scales
+    assert fitted["1"].tobytes() == fitted["2"].tobytes(), np.abs(fitted["1"] - fitted["2"]).max()

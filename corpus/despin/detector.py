@@ -236,7 +236,11 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 25) -> tuple
     ridge[0, 0] = 0.0
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(z @ w, -30, 30)))
-        step = np.linalg.solve((z * (p * (1 - p))[:, None]).T @ z + ridge + 1e-9 * np.eye(len(w)), z.T @ (p - y) + ridge @ w)
+        # the two sums over paragraphs in einsum's own loop, not BLAS: OpenBLAS splits a long sum between its
+        # threads and rounds it differently for each core count, so detector.json would depend on the machine
+        hessian = np.einsum("ni,nj->ij", z * (p * (1 - p))[:, None], z, optimize=False)
+        gradient = np.einsum("ni,n->i", z, p - y, optimize=False)
+        step = np.linalg.solve(hessian + ridge + 1e-9 * np.eye(len(w)), gradient + ridge.diagonal() * w)
         w -= step
         if np.abs(step).max() < 1e-8:
             break
