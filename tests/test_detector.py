@@ -4,6 +4,7 @@ seed page; the default build's detector comes from the session's small build."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -238,8 +239,6 @@ def test_the_regression_weights_do_not_depend_on_the_number_of_blas_threads(tabl
     paragraphs may not be split between BLAS threads (OpenBLAS rounds a sum it splits differently). Fitted as a
     build fits it, on the features of clean law paragraphs and of their spun copies, once with one BLAS thread
     and once with two (a single-core machine cannot tell them apart)."""
-    import os
-
     clean = law_paragraphs[1600:4600]
     spun = [spin(t, RowRandom(3, "blas", str(i)), NoiseSettings(), default_lexicon())[0] for i, t in enumerate(clean)]
     spun = [s for s, t in zip(spun, clean) if s != t]
